@@ -1,0 +1,43 @@
+# gapscope: `make demo` opens the dashboard on the bundled store; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+STORE ?= data/demo
+PORT ?= 8501
+APT_PACKAGES := chromium openclipart-svg openclipart-png fonts-dejavu-core
+
+.PHONY: demo test venv install-app install-dev system-packages demo-data bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+venv: $(BIN)/python
+
+install-app: venv
+	$(PIP) install -q -e .
+
+install-dev: venv
+	$(PIP) install -q -e ".[ingest,distributed,dev]"
+
+system-packages:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+		if [ -n "$$missing" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi; \
+	else echo "not root: install $(APT_PACKAGES) yourself for the browser tests and demo data"; fi
+
+demo: install-app
+	$(BIN)/gapscope app --store $(STORE) --port $(PORT)
+
+test: system-packages install-dev
+	$(BIN)/python -m pytest
+
+demo-data: system-packages install-dev
+	$(BIN)/gapscope build-demo --store $(STORE)
+
+bench: install-dev
+	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""gapscope's plain library: the store, the analyses and the figure builders (no streamlit here)."""

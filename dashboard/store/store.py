@@ -1,0 +1,300 @@
+"""The Store facade: datasets, items, models, embeddings and computed artefacts in one folder."""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from dashboard.errors import GapscopeError
+from dashboard.store import metadata, schema
+from dashboard.store.validate import check_vectors
+from dashboard.store.vectors import VectorTables, table_name
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Embeddings of the items present in every requested modality, in item order."""
+
+    item_ids: list[str]
+    vectors: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+
+class Store:
+    """A gapscope store folder; open read-only for the dashboard, writable for imports and ingest."""
+
+    def __init__(self, path: Path, read_only: bool) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._vectors = VectorTables(self.path / schema.VECTOR_DIR)
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | Path) -> "Store":
+        """Open a writable store, creating the folder and schema if it does not exist."""
+        path = Path(path)
+        if (path / schema.META_FILE).exists():
+            return cls.open(path, read_only=False)
+        if path.exists() and not path.is_dir():
+            raise GapscopeError(f"{path}: exists and is not a folder")
+        (path / schema.VECTOR_DIR).mkdir(parents=True, exist_ok=True)
+        with metadata.connect(path / schema.META_FILE, read_only=False) as con:
+            for statement in schema.DDL:
+                con.execute(statement)
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)])
+        return cls(path, read_only=False)
+
+    @classmethod
+    def open(cls, path: str | Path, read_only: bool = True) -> "Store":
+        """Open an existing store and check its schema version; read-only opening changes nothing."""
+        path = Path(path)
+        if not (path / schema.META_FILE).is_file():
+            raise GapscopeError(f"{path}: not a gapscope store (no {schema.META_FILE})")
+        version = cls._schema_version(path)
+        if version != schema.SCHEMA_VERSION:
+            raise GapscopeError(f"{path}: store has schema version {version}, this gapscope reads version {schema.SCHEMA_VERSION}")
+        return cls(path, read_only=read_only)
+
+    @staticmethod
+    def _schema_version(path: Path) -> int | None:
+        """The schema version recorded in a store's metadata, or None."""
+        with metadata.connect(path / schema.META_FILE, read_only=True) as con:
+            try:
+                row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+            except Exception as exc:  # noqa: BLE001 - any failure means an unreadable schema
+                raise GapscopeError(f"{path}: unreadable store metadata ({str(exc).splitlines()[0]})") from exc
+        return int(row[0][0]) if row else None
+
+    def _db(self, write: bool = False):
+        """A short-lived metadata connection."""
+        if write and self.read_only:
+            raise GapscopeError(f"{self.path}: store is open read-only")
+        return metadata.connect(self.path / schema.META_FILE, read_only=not write)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run a read query on the metadata and return a DataFrame."""
+        with self._db() as con:
+            return con.execute(sql, params or []).df()
+
+    # -- datasets and items ------------------------------------------------------------------
+    def add_dataset(self, name: str, modalities: Iterable[str], kind: str = "pairs",
+                    source: str = "", description: str = "") -> None:
+        """Register (or update) a dataset and its modalities."""
+        modalities = list(modalities)
+        if not name or len(modalities) < 1:
+            raise GapscopeError(f"dataset {name!r}: needs a name and at least one modality")
+        with self._db(write=True) as con:
+            con.execute("INSERT OR REPLACE INTO datasets (name, modalities, kind, source, description) "
+                        "VALUES (?, ?, ?, ?, ?)", [name, modalities, kind, source, description])
+
+    def datasets(self) -> pd.DataFrame:
+        """All datasets with their modalities and item counts."""
+        return self.query("SELECT d.name, d.modalities, d.kind, d.source, d.description, "
+                          "count(i.item_id) AS items FROM datasets d LEFT JOIN items i ON i.dataset = d.name "
+                          "GROUP BY ALL ORDER BY d.name")
+
+    def dataset(self, name: str) -> dict[str, Any]:
+        """One dataset's record; an unknown name is an error listing the known ones."""
+        frame = self.query("SELECT * FROM datasets WHERE name = ?", [name])
+        if frame.empty:
+            known = ", ".join(self.query("SELECT name FROM datasets ORDER BY name")["name"]) or "none"
+            raise GapscopeError(f"dataset {name!r}: not in store {self.path} (known: {known})")
+        record = frame.iloc[0].to_dict()
+        record["modalities"] = list(record["modalities"])
+        return record
+
+    def add_items(self, dataset: str, items: pd.DataFrame) -> int:
+        """Add items (column item_id plus any of text, image_ref, audio_ref, molecule, thumbnail; the rest
+        goes to `extra` as JSON); items already present are kept as they are. Returns the number added."""
+        self.dataset(dataset)
+        frame = _normalise_items(items)
+        with self._db(write=True) as con:
+            existing = {r[0] for r in con.execute("SELECT item_id FROM items WHERE dataset = ?", [dataset]).fetchall()}
+            frame = frame[~frame["item_id"].isin(existing)].reset_index(drop=True)
+            start = con.execute("SELECT coalesce(max(ordinal) + 1, 0) FROM items WHERE dataset = ?", [dataset]).fetchall()[0][0]
+            frame["ordinal"] = frame["ordinal"].fillna(pd.Series(range(start, start + len(frame)), index=frame.index))
+            frame.insert(0, "dataset", dataset)
+            con.register("incoming", frame)
+            con.execute("INSERT OR IGNORE INTO items SELECT dataset, item_id, CAST(ordinal AS BIGINT), text, image_ref, "
+                        "audio_ref, molecule, thumbnail, extra FROM incoming")
+            con.unregister("incoming")
+        return len(frame)
+
+    def items(self, dataset: str, thumbnails: bool = False) -> pd.DataFrame:
+        """A dataset's items in order (thumbnails only when asked: they are the bulk of the metadata)."""
+        self.dataset(dataset)
+        columns = [c for c in schema.ITEM_COLUMNS if thumbnails or c != "thumbnail"]
+        return self.query(f"SELECT {', '.join(columns)} FROM items WHERE dataset = ? ORDER BY ordinal", [dataset])
+
+    def thumbnails(self, dataset: str, item_ids: list[str]) -> dict[str, bytes]:
+        """Thumbnail bytes of the given items (items without one are left out)."""
+        frame = self.query("SELECT item_id, thumbnail FROM items WHERE dataset = ? AND list_contains(?, item_id) "
+                           "AND thumbnail IS NOT NULL", [dataset, list(map(str, item_ids))])
+        return {r.item_id: bytes(r.thumbnail) for r in frame.itertuples()}
+
+    # -- models ------------------------------------------------------------------------------
+    def add_model(self, name: str, modalities: Iterable[str], dim: int, logit_scale: float = 1.0,
+                  family: str = "", source: str = "", config: dict[str, Any] | None = None) -> None:
+        """Register (or update) a model: its modalities, dimension and logit scale (exp of the learned log)."""
+        if dim <= 0 or not np.isfinite(logit_scale) or logit_scale <= 0:
+            raise GapscopeError(f"model {name!r}: dimension and logit scale must be positive")
+        with self._db(write=True) as con:
+            con.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [name, family, list(modalities), int(dim), float(logit_scale), source, json.dumps(config or {})])
+
+    def models(self) -> pd.DataFrame:
+        """All registered models."""
+        return self.query("SELECT * FROM models ORDER BY name")
+
+    def model(self, name: str) -> dict[str, Any]:
+        """One model's record; an unknown name is an error listing the known ones."""
+        frame = self.query("SELECT * FROM models WHERE name = ?", [name])
+        if frame.empty:
+            known = ", ".join(self.query("SELECT name FROM models ORDER BY name")["name"]) or "none"
+            raise GapscopeError(f"model {name!r}: not in store {self.path} (known: {known})")
+        record = frame.iloc[0].to_dict()
+        record["modalities"] = list(record["modalities"])
+        record["config"] = json.loads(record["config"] or "{}")
+        return record
+
+    # -- embeddings --------------------------------------------------------------------------
+    def add_embeddings(self, dataset: str, model: str, modality: str, item_ids: list[str], vectors: np.ndarray) -> int:
+        """Store embeddings of items (idempotent: a (modality, item) already stored is kept)."""
+        info, record = self.dataset(dataset), self.model(model)
+        if modality not in info["modalities"]:
+            raise GapscopeError(f"dataset {dataset!r}: has no modality {modality!r} (has {', '.join(info['modalities'])})")
+        item_ids = [str(i) for i in item_ids]
+        check_vectors(f"dataset {dataset!r}, model {model!r}, {modality}", item_ids, vectors, record["dim"])
+        name = table_name(dataset, model)
+        with self._db(write=True) as con:
+            con.execute("INSERT OR IGNORE INTO vector_tables VALUES (?, ?, ?, ?)", [dataset, model, name, record["dim"]])
+        return self._vectors.upsert(name, modality, item_ids, vectors)
+
+    def coverage(self) -> pd.DataFrame:
+        """Which model embedded which dataset: one row per (dataset, model, modality) with the count."""
+        tables = self.query("SELECT dataset, model, table_name FROM vector_tables ORDER BY dataset, model")
+        existing = self._vectors.names()
+        rows = [
+            {"dataset": r.dataset, "model": r.model, "modality": m, "count": c}
+            for r in tables.itertuples() if r.table_name in existing
+            for m, c in self._vectors.counts(r.table_name).items()
+        ]
+        return pd.DataFrame(rows, columns=["dataset", "model", "modality", "count"])
+
+    def _table(self, dataset: str, model: str) -> str:
+        """The vector table of (dataset, model), or an error saying the model did not embed it."""
+        self.dataset(dataset)
+        self.model(model)
+        name = table_name(dataset, model)
+        if name not in self._vectors.names():
+            raise GapscopeError(f"model {model!r}: has not embedded dataset {dataset!r}")
+        return name
+
+    def embeddings(self, dataset: str, model: str, modality: str) -> tuple[list[str], np.ndarray]:
+        """Item ids and embeddings of one modality, in item order."""
+        arrow = self._vectors.read(self._table(dataset, model), modality)
+        ids = arrow.column("item_id").to_pylist()
+        flat = arrow.column("vector").combine_chunks()
+        dim = flat.type.list_size if len(ids) else 0
+        matrix = flat.values.to_numpy(zero_copy_only=False).reshape(len(ids), dim) if len(ids) else np.zeros((0, 0), np.float32)
+        order = self._ordinals(dataset, ids)
+        return [ids[i] for i in order], matrix[order]
+
+    def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
+        """Indices that sort `ids` by item ordinal (unknown items last)."""
+        ordinal = self.query("SELECT item_id, ordinal FROM items WHERE dataset = ?", [dataset])
+        lookup = dict(zip(ordinal["item_id"], ordinal["ordinal"]))
+        keys = np.array([lookup.get(i, np.iinfo(np.int64).max) for i in ids], dtype=np.int64)
+        return np.argsort(keys, kind="stable")
+
+    def pairs(self, dataset: str, model: str, modalities: list[str] | None = None,
+              item_ids: list[str] | None = None) -> Paired:
+        """Embeddings of the items that have every modality (optionally only `item_ids`), aligned row by row."""
+        modalities = modalities or self.dataset(dataset)["modalities"]
+        per = {m: self.embeddings(dataset, model, m) for m in modalities}
+        common = set.intersection(*(set(ids) for ids, _ in per.values()))
+        if item_ids is not None:
+            common &= set(map(str, item_ids))
+        first_ids = per[modalities[0]][0]
+        order = [i for i in first_ids if i in common]
+        vectors = {}
+        for m, (ids, matrix) in per.items():
+            position = {item: k for k, item in enumerate(ids)}
+            vectors[m] = matrix[[position[i] for i in order]] if order else matrix[:0]
+        return Paired(order, vectors)
+
+    def search(self, dataset: str, model: str, query: np.ndarray, k: int = 10, modality: str | None = None) -> pd.DataFrame:
+        """Nearest items to a query vector (cosine), with their distance."""
+        return self._vectors.search(self._table(dataset, model), query, k, modality).to_pandas()
+
+    # -- artefacts ---------------------------------------------------------------------------
+    def put_artifact(self, dataset: str, model: str, kind: str, key: str, payload: bytes, fmt: str) -> None:
+        """Store a computed artefact (projection, clusters, metrics), replacing an older one."""
+        with self._db(write=True) as con:
+            con.execute("INSERT OR REPLACE INTO artifacts (dataset, model, kind, key, format, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                        [dataset, model, kind, key, fmt, payload])
+
+    def get_artifact(self, dataset: str, model: str, kind: str, key: str) -> tuple[bytes, str] | None:
+        """A stored artefact's bytes and format, or None."""
+        with self._db() as con:
+            row = con.execute("SELECT payload, format FROM artifacts WHERE dataset = ? AND model = ? AND kind = ? AND key = ?",
+                              [dataset, model, kind, key]).fetchall()
+        return (bytes(row[0][0]), row[0][1]) if row else None
+
+    def artifacts(self) -> pd.DataFrame:
+        """Index of stored artefacts (without payloads)."""
+        return self.query("SELECT dataset, model, kind, key, format, created FROM artifacts ORDER BY ALL")
+
+    def put_frame(self, dataset: str, model: str, kind: str, key: str, frame: pd.DataFrame) -> None:
+        """Store a DataFrame artefact as Parquet."""
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        self.put_artifact(dataset, model, kind, key, buffer.getvalue(), "parquet")
+
+    def get_frame(self, dataset: str, model: str, kind: str, key: str) -> pd.DataFrame | None:
+        """A stored DataFrame artefact, or None."""
+        found = self.get_artifact(dataset, model, kind, key)
+        return pd.read_parquet(io.BytesIO(found[0])) if found else None
+
+    def put_json(self, dataset: str, model: str, kind: str, key: str, value: Any) -> None:
+        """Store a JSON artefact."""
+        self.put_artifact(dataset, model, kind, key, json.dumps(value).encode(), "json")
+
+    def get_json(self, dataset: str, model: str, kind: str, key: str) -> Any:
+        """A stored JSON artefact, or None."""
+        found = self.get_artifact(dataset, model, kind, key)
+        return json.loads(found[0]) if found else None
+
+
+def _normalise_items(items: pd.DataFrame) -> pd.DataFrame:
+    """Items in the table's column layout: known columns kept, the others packed into `extra` JSON."""
+    if "item_id" not in items.columns:
+        raise GapscopeError("items: no item_id column")
+    if items["item_id"].isna().any() or items["item_id"].astype(str).duplicated().any():
+        raise GapscopeError("items: item_id values must be present and unique")
+    known = [c for c in schema.ITEM_COLUMNS if c != "extra"]
+    others = [c for c in items.columns if c not in known and c != "extra"]
+    frame = pd.DataFrame({c: items[c] if c in items.columns else None for c in known}, index=items.index)
+    frame["item_id"] = frame["item_id"].astype(str)
+    frame["ordinal"] = pd.to_numeric(frame["ordinal"], errors="coerce").astype("Float64")
+    frame["extra"] = items[others].apply(lambda r: json.dumps({k: _jsonable(v) for k, v in r.items()}), axis=1) if others else None
+    for column in ["text", "image_ref", "audio_ref", "molecule"]:
+        frame[column] = frame[column].astype("string")
+    frame["thumbnail"] = frame["thumbnail"].astype(object)
+    return frame.reset_index(drop=True)
+
+
+def _jsonable(value: Any) -> Any:
+    """A value JSON can hold (numpy scalars to Python, NaN to None)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)

@@ -1,0 +1,21 @@
+"""Checks on embeddings before they enter a store: shape, dimension, NaN and zero vectors."""
+from __future__ import annotations
+
+import numpy as np
+
+from dashboard.errors import GapscopeError
+
+
+def check_vectors(what: str, item_ids: list[str], vectors: np.ndarray, dim: int) -> None:
+    """Raise a one-line error naming the first bad item, else return."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[0] != len(item_ids):
+        raise GapscopeError(f"{what}: {len(item_ids)} item ids but embeddings of shape {vectors.shape}")
+    if vectors.shape[1] != dim:
+        raise GapscopeError(f"{what}: embeddings have dimension {vectors.shape[1]}, the model has {dim}")
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        raise GapscopeError(f"{what}: item {item_ids[int(np.argmin(finite))]} has a NaN or infinite embedding")
+    norms = np.linalg.norm(vectors, axis=1)
+    if (norms == 0).any():
+        raise GapscopeError(f"{what}: item {item_ids[int(np.argmin(norms))]} has a zero embedding")

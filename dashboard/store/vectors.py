@@ -1,0 +1,83 @@
+"""LanceDB tables of a store: one table per (dataset, model), rows keyed by modality and item id."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+
+
+def table_name(dataset: str, model: str) -> str:
+    """A file-safe, stable table name for one dataset embedded by one model."""
+    digest = hashlib.sha1(f"{dataset}\x00{model}".encode()).hexdigest()[:16]
+    return f"emb_{digest}"
+
+
+def _schema(dim: int) -> pa.Schema:
+    """Arrow schema of an embedding table of dimension `dim`."""
+    return pa.schema([
+        pa.field("key", pa.string()),
+        pa.field("item_id", pa.string()),
+        pa.field("modality", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), dim)),
+    ])
+
+
+class VectorTables:
+    """The LanceDB side of a store."""
+
+    def __init__(self, root: Path) -> None:
+        self._db = lancedb.connect(str(root))
+
+    def names(self) -> set[str]:
+        """Names of the tables that exist."""
+        listed = self._db.list_tables()
+        return set(getattr(listed, "tables", listed))
+
+    def open(self, name: str) -> lancedb.table.Table:
+        """Open an existing table."""
+        return self._db.open_table(name)
+
+    def upsert(self, name: str, modality: str, item_ids: list[str], vectors: np.ndarray) -> int:
+        """Insert rows whose key is new; existing keys are left as they are (idempotent). Returns rows sent."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        keys = [f"{modality}/{i}" for i in item_ids]
+        flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        data = pa.table({
+            "key": pa.array(keys, pa.string()),
+            "item_id": pa.array([str(i) for i in item_ids], pa.string()),
+            "modality": pa.array([modality] * len(keys), pa.string()),
+            "vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1]),
+        })
+        if name not in self.names():
+            self._db.create_table(name, schema=_schema(vectors.shape[1]))
+        table = self.open(name)
+        table.merge_insert("key").when_not_matched_insert_all().execute(data)
+        return len(keys)
+
+    def read(self, name: str, modality: str | None = None) -> pa.Table:
+        """All rows of a table (one modality if given) as Arrow: item_id, modality, vector."""
+        query = self.open(name).search().select(["item_id", "modality", "vector"]).limit(None)
+        if modality is not None:
+            query = query.where(f"modality = '{_quote(modality)}'")
+        return query.to_arrow()
+
+    def counts(self, name: str) -> dict[str, int]:
+        """Number of rows per modality."""
+        arrow = self.open(name).search().select(["modality"]).limit(None).to_arrow()
+        values, counts = np.unique(arrow.column("modality").to_numpy(zero_copy_only=False), return_counts=True)
+        return {str(v): int(c) for v, c in zip(values, counts)}
+
+    def search(self, name: str, query: np.ndarray, k: int, modality: str | None = None) -> pa.Table:
+        """The k nearest rows to `query` by cosine distance, optionally within one modality."""
+        builder = self.open(name).search(np.asarray(query, dtype=np.float32)).distance_type("cosine").limit(k)
+        if modality is not None:
+            builder = builder.where(f"modality = '{_quote(modality)}'", prefilter=True)
+        return builder.select(["item_id", "modality", "_distance"]).to_arrow()
+
+
+def _quote(text: str) -> str:
+    """Escape a string literal for a Lance filter."""
+    return text.replace("'", "''")
