@@ -1,0 +1,24 @@
+"""Names of the artefacts a store keeps (computed once, at ingest or import, read by the dashboard).
+
+kind "metrics",    key "summary"                     JSON: the `gapscope metrics` object with default options.
+kind "projection", key "<method>:<variant>"          Parquet: item_id, modality, x, y
+                   method in pca, umap, tsne, umap_oos, pairs_pca; variant "gap" or "closed".
+kind "clusters",   key "<method>:<k>:<block>"        Parquet: item_id, cluster, label
+                   method "amumo" or the default; block e.g. "text_image".
+kind "landscape",  key "<modality_a>_<modality_b>"   JSON: deltas, distances, losses (Liang et al. 2022).
+"""
+
+METRICS = "metrics"
+PROJECTION = "projection"
+CLUSTERS = "clusters"
+LANDSCAPE = "landscape"
+
+
+def projection_key(method: str, closed: bool = False) -> str:
+    """Artefact key of a projection."""
+    return f"{method}:{'closed' if closed else 'gap'}"
+
+
+def clusters_key(method: str, k: int, block: str) -> str:
+    """Artefact key of a clustering."""
+    return f"{method}:{k}:{block}"

@@ -1,0 +1,1 @@
+"""gapscope ingest: embeds paired datasets with real models into a store (needs the `ingest` extra)."""
