@@ -91,6 +91,10 @@ class Store:
         if not name or len(modalities) < 1:
             raise GapscopeError(f"dataset {name!r}: needs a name and at least one modality")
         with self._db(write=True) as con:
+            found = con.execute("SELECT modalities FROM datasets WHERE name = ?", [name]).fetchall()
+            if found and list(found[0][0]) != modalities:
+                raise GapscopeError(f"dataset {name!r}: already in the store with modalities {', '.join(found[0][0])}, "
+                                    f"not {', '.join(modalities)}")
             con.execute("INSERT OR REPLACE INTO datasets (name, modalities, kind, source, description) "
                         "VALUES (?, ?, ?, ?, ?)", [name, modalities, kind, source, description])
 
@@ -142,8 +146,8 @@ class Store:
     # -- models ------------------------------------------------------------------------------
     def add_model(self, name: str, modalities: Iterable[str], dim: int, logit_scale: float = 1.0,
                   family: str = "", source: str = "", config: dict[str, Any] | None = None) -> None:
-        """Register (or update) a model: its modalities, dimension and logit scale (exp of the learned log)."""
-        if dim <= 0 or not np.isfinite(logit_scale) or logit_scale <= 0:
+        """Register (or update) a model: its modalities, dimension (0: varies by dataset) and logit scale."""
+        if dim < 0 or not np.isfinite(logit_scale) or logit_scale <= 0:
             raise GapscopeError(f"model {name!r}: dimension and logit scale must be positive")
         with self._db(write=True) as con:
             con.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -171,11 +175,19 @@ class Store:
         if modality not in info["modalities"]:
             raise GapscopeError(f"dataset {dataset!r}: has no modality {modality!r} (has {', '.join(info['modalities'])})")
         item_ids = [str(i) for i in item_ids]
-        check_vectors(f"dataset {dataset!r}, model {model!r}, {modality}", item_ids, vectors, record["dim"])
+        dim = self._expected_dim(dataset, model, record["dim"], np.shape(vectors))
+        check_vectors(f"dataset {dataset!r}, model {model!r}, {modality}", item_ids, vectors, dim)
         name = table_name(dataset, model)
         with self._db(write=True) as con:
-            con.execute("INSERT OR IGNORE INTO vector_tables VALUES (?, ?, ?, ?)", [dataset, model, name, record["dim"]])
+            con.execute("INSERT OR IGNORE INTO vector_tables VALUES (?, ?, ?, ?)", [dataset, model, name, dim])
         return self._vectors.upsert(name, modality, item_ids, vectors)
+
+    def _expected_dim(self, dataset: str, model: str, model_dim: int, shape: tuple[int, ...]) -> int:
+        """The dimension new embeddings must have: the table's if it exists, else the model's (any if 0)."""
+        found = self.query("SELECT dim FROM vector_tables WHERE dataset = ? AND model = ?", [dataset, model])
+        if not found.empty:
+            return int(found["dim"].iloc[0])
+        return model_dim or (shape[1] if len(shape) == 2 else -1)
 
     def coverage(self) -> pd.DataFrame:
         """Which model embedded which dataset: one row per (dataset, model, modality) with the count."""

@@ -1,0 +1,1 @@
+"""Plain plotly figure builders (no streamlit): similarity heatmaps, pair scatter plots, loss landscapes, metric bars."""

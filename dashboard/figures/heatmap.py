@@ -1,0 +1,127 @@
+"""Similarity heatmaps (Amumo's main view): the kN x kN cosine-similarity matrix of k modality blocks.
+
+Above `MAX_SIDE` rows the matrix is aggregated on the server: each modality block is cut into equal runs of
+consecutive items (in the current order) and a cell holds the mean similarity of two runs. Because cosine
+similarity of L2-normalised vectors is bilinear, mean_{i in a, j in b} x_i . y_j = mean(x_a) . mean(y_b), so the
+block means are exact and cost O(N d) instead of the O(N^2 d) full matrix; the payload stays below
+MAX_SIDE^2 float32 values at any N. `window` zooms into a run of items to show single items again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.errors import GapscopeError
+
+MAX_SIDE = 600
+COLORSCALE = "Viridis"
+DIFF_COLORSCALE = "RdBu_r"
+
+
+@dataclass(frozen=True)
+class HeatmapData:
+    """A (possibly aggregated) similarity matrix with one label per row and the modality block sizes."""
+
+    matrix: np.ndarray
+    labels: list[str]
+    row_items: list[list[str]]
+    modalities: list[str]
+    block: int
+    aggregated: bool
+
+    @property
+    def boundaries(self) -> list[int]:
+        """Row indices where a new modality block starts (after the first)."""
+        return [self.block * k for k in range(1, len(self.modalities))]
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+def _runs(n: int, bins: int) -> list[tuple[int, int]]:
+    """`bins` runs of consecutive indices covering range(n) as evenly as possible."""
+    edges = np.linspace(0, n, bins + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def similarity_blocks(vectors: dict[str, np.ndarray], item_ids: list[str], order: np.ndarray | None = None,
+                      window: tuple[int, int] | None = None, max_side: int = MAX_SIDE) -> HeatmapData:
+    """The block similarity matrix of the modalities in `vectors` (rows aligned with item_ids)."""
+    modalities = list(vectors)
+    n = len(item_ids)
+    if n == 0 or not modalities:
+        raise GapscopeError("heatmap: no items to show (the subset is empty)")
+    order = np.arange(n) if order is None else np.asarray(order)
+    if window is not None:
+        start, stop = max(0, window[0]), min(n, window[1])
+        if stop <= start:
+            raise GapscopeError(f"heatmap: zoom window {window[0]}-{window[1]} holds no items (there are {n})")
+        order = order[start:stop]
+    ids = [item_ids[i] for i in order]
+    per_block = max(1, max_side // len(modalities))
+    runs = _runs(len(ids), min(len(ids), per_block))
+    aggregated = len(runs) < len(ids)
+    means = []
+    for m in modalities:
+        x = _normalise(np.asarray(vectors[m], dtype=np.float32)[order])
+        means.append(np.stack([x[a:b].mean(axis=0) for a, b in runs]) if aggregated else x)
+    stacked = np.concatenate(means)
+    matrix = (stacked @ stacked.T).astype(np.float32)
+    row_items = [ids[a:b] for a, b in runs] * len(modalities)
+    labels = [f"{m} · {_run_label(ids, a, b)}" for m in modalities for a, b in runs]
+    return HeatmapData(matrix, labels, row_items, modalities, len(runs), aggregated)
+
+
+def _run_label(ids: list[str], start: int, stop: int) -> str:
+    """Label of one row: the item id, or the range of items a run holds."""
+    return ids[start] if stop - start == 1 else f"items {ids[start]}…{ids[stop - 1]} ({stop - start})"
+
+
+def difference_blocks(data: HeatmapData, first: str, second: str) -> HeatmapData:
+    """The in-modal difference view: similarity within `first` minus similarity within `second`."""
+    for m in (first, second):
+        if m not in data.modalities:
+            raise GapscopeError(f"difference view: no modality {m!r} (have {', '.join(data.modalities)})")
+    b = data.block
+    i, j = data.modalities.index(first), data.modalities.index(second)
+    diff = data.matrix[i * b:(i + 1) * b, i * b:(i + 1) * b] - data.matrix[j * b:(j + 1) * b, j * b:(j + 1) * b]
+    labels = [label.split(" · ", 1)[1] for label in data.labels[:b]]
+    return HeatmapData(diff, labels, data.row_items[:b], [f"{first} − {second}"], b, data.aggregated)
+
+
+def color_range(*datas: HeatmapData) -> tuple[float, float]:
+    """One colour range shared by several heatmaps."""
+    low = min(float(d.matrix.min()) for d in datas)
+    high = max(float(d.matrix.max()) for d in datas)
+    return (low, high) if high > low else (low - 1e-6, high + 1e-6)
+
+
+def heatmap_figure(data: HeatmapData, title: str = "", zrange: tuple[float, float] | None = None,
+                   diverging: bool = False, height: int = 520) -> go.Figure:
+    """A heatmap with lines between modality blocks and one colour scale."""
+    zmin, zmax = zrange or color_range(data)
+    if diverging:
+        bound = max(abs(zmin), abs(zmax))
+        zmin, zmax = -bound, bound
+    figure = go.Figure(go.Heatmap(
+        z=data.matrix, x=data.labels, y=data.labels, zmin=zmin, zmax=zmax,
+        colorscale=DIFF_COLORSCALE if diverging else COLORSCALE, colorbar={"title": "cosine"},
+        hovertemplate="row %{y}<br>column %{x}<br>similarity %{z:.3f}<extra></extra>"))
+    size = len(data.labels)
+    for edge in data.boundaries:
+        for axis in ("x", "y"):
+            line = {"type": "line", "line": {"color": "white", "width": 2},
+                    "x0": edge - 0.5, "x1": edge - 0.5, "y0": -0.5, "y1": size - 0.5} if axis == "x" else \
+                   {"type": "line", "line": {"color": "white", "width": 2},
+                    "y0": edge - 0.5, "y1": edge - 0.5, "x0": -0.5, "x1": size - 0.5}
+            figure.add_shape(**line)
+    centres = [data.labels[k * data.block + data.block // 2] for k in range(len(data.modalities))]
+    axis = {"tickmode": "array", "tickvals": centres, "ticktext": data.modalities, "showgrid": False}
+    figure.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         xaxis=axis, yaxis={**axis, "autorange": "reversed", "scaleanchor": "x"})
+    return figure

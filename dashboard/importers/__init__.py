@@ -1,0 +1,1 @@
+"""Importers that bring existing work into a store: Amumo exports and precomputed embeddings."""

@@ -1,0 +1,46 @@
+"""Statement checks before a user's SQL runs: one read-only statement (SELECT, FROM, WITH, DESCRIBE, ...).
+
+The check is the first of two locks: the connection itself also refuses file, network, extension and
+configuration access (see dashboard.sql.database), so a statement that slips past the parser still cannot act.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.errors import GapscopeError
+
+MAX_SQL_CHARS = 100_000
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _statement_kind(statement: object) -> str:
+    """The statement type's name (DuckDB's parser may report types its Python enum does not know)."""
+    kind = getattr(statement, "type", None)
+    return getattr(kind, "name", str(kind))
+
+
+def read_statement(sql: str) -> str:
+    """The text of the single SELECT statement in `sql`, or a one-line GapscopeError saying why not."""
+    if not isinstance(sql, str) or not sql.strip():
+        raise GapscopeError("SQL: the query is empty")
+    if len(sql) > MAX_SQL_CHARS:
+        raise GapscopeError(f"SQL: the query has {len(sql):,} characters, the limit is {MAX_SQL_CHARS:,}")
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise GapscopeError(f"SQL: {first_line(exc)}") from exc
+    except ValueError as exc:  # a statement type the Python enum does not know: never a SELECT
+        raise GapscopeError("SQL: only read queries (SELECT) are allowed") from exc
+    if not statements:
+        raise GapscopeError("SQL: the query has no statement (only comments)")
+    if len(statements) > 1:
+        raise GapscopeError(f"SQL: one statement at a time, the query has {len(statements)}")
+    kind = _statement_kind(statements[0])
+    if kind != "SELECT":
+        raise GapscopeError(f"SQL: only read queries (SELECT) are allowed, not {kind} statements")
+    return statements[0].query.strip()
