@@ -82,7 +82,6 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
 
 def _run_metrics(args: argparse.Namespace) -> Any:
     """Compute the metrics of one (dataset, model)."""
-    from dashboard.metrics import compute_metrics
     from dashboard.store import Store
 
     store = Store.open(args.store)
@@ -93,6 +92,8 @@ def _run_metrics(args: argparse.Namespace) -> Any:
         raise GapscopeError(f"model {args.model!r}: no items of dataset {args.dataset!r} have all of {', '.join(modalities)}")
     texts = store.items(args.dataset).set_index("item_id")["text"].reindex(paired.item_ids).fillna("").tolist()
     scale = args.logit_scale if args.logit_scale is not None else model["logit_scale"]
+    from dashboard.metrics import compute_metrics
+
     result = compute_metrics(paired.vectors, modalities, scale, texts, loss=args.loss, batch_size=args.batch_size,
                              closed_gap=args.closed_gap, clusters=args.clusters, cluster_method=args.cluster_method,
                              cluster_block=args.cluster_block)

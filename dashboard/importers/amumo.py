@@ -112,6 +112,10 @@ def _read_matrix(path: Path, expected: int) -> np.ndarray:
 def _read_model(path: Path, n: int, modalities: list[str], logit_scale: float | None) -> AmumoModel:
     """One model: its Gram matrix as embeddings per modality, plus Amumo's meta numbers if present."""
     matrix = _read_matrix(path, n * len(modalities))
+    empty = np.flatnonzero(np.diag(matrix) <= 1e-12)
+    if empty.size:
+        row = int(empty[0])
+        raise GapscopeError(f"{path}: item {row % n} ({modalities[row // n]}) has a zero embedding (zero diagonal)")
     rows = embeddings_from_gram(matrix)
     vectors = {m: rows[k * n:(k + 1) * n] for k, m in enumerate(modalities)}
     ids = [str(i) for i in range(n)]

@@ -18,10 +18,12 @@ def first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _statement_kind(statement: object) -> str:
-    """The statement type's name (DuckDB's parser may report types its Python enum does not know)."""
-    kind = getattr(statement, "type", None)
-    return getattr(kind, "name", str(kind))
+def _statement_kind(statement: duckdb.Statement) -> str | None:
+    """The statement type's name, or None for a type DuckDB's Python enum does not know (never a SELECT)."""
+    try:
+        return statement.type.name
+    except ValueError:
+        return None
 
 
 def read_statement(sql: str) -> str:
@@ -34,13 +36,13 @@ def read_statement(sql: str) -> str:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
         raise GapscopeError(f"SQL: {first_line(exc)}") from exc
-    except ValueError as exc:  # a statement type the Python enum does not know: never a SELECT
-        raise GapscopeError("SQL: only read queries (SELECT) are allowed") from exc
     if not statements:
         raise GapscopeError("SQL: the query has no statement (only comments)")
     if len(statements) > 1:
         raise GapscopeError(f"SQL: one statement at a time, the query has {len(statements)}")
     kind = _statement_kind(statements[0])
+    if kind is None:
+        raise GapscopeError("SQL: only read queries (SELECT) are allowed")
     if kind != "SELECT":
         raise GapscopeError(f"SQL: only read queries (SELECT) are allowed, not {kind} statements")
     return statements[0].query.strip()

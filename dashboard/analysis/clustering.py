@@ -1,0 +1,169 @@
+"""Clustering the items by similarity, and cluster labels from the captions' n-grams.
+
+Amumo's method (Humer et al., JVI 2024; `get_cluster_sorting` in amumo/utils.py): take the block S of the
+similarity matrix whose rows are one modality (texts) and columns another (images); each ROW of 1 - S is an
+observation vector, compared by Euclidean distance; complete-linkage agglomerative clustering
+(scipy `linkage(1 - S, method="complete")`) cut into k clusters (`fcluster(maxclust=k)`, labels 1..k); the
+display order is `argsort` of the labels, and the sizes are listed by cluster id 1..k.
+`amumo_clusters_from_embeddings` gives the same result without forming the N x N block: the rows of
+1 - X Y^T differ only by (x_i - x_j) Y^T, whose norm is ||(x_i - x_j) W|| with W W^T = Y^T Y (d x d), so the
+pairwise distances are computed from N x d vectors (BLAS), which makes N = 5000 a fraction of a second.
+Above `MAX_LINKAGE_N` items the condensed distance matrix (N^2/2 doubles) gets too large for this machine, so the
+hierarchy is built on `MAX_LINKAGE_N` k-means micro-cluster centres and every item inherits its centre's cluster.
+
+Default method ("kmeans"): k-means (k-means++, fixed seed) on the pair vectors z_i = [a_i | b_i] / sqrt(2) of the
+L2-normalised embeddings. Why: it uses both members of each pair, not one modality's similarity profile; a modality
+gap is a constant offset per modality and so leaves all distances between pair vectors unchanged (the clustering is
+gap-invariant, which complete linkage on raw similarities is only approximately); complete linkage tends to split
+off tiny outlier clusters, k-means gives balanced groups; and it runs in O(N k d), so it scales to any N.
+
+Labels (Amumo's `aggregate_texts` / `get_textual_label_for_cluster`): count the 1..77-grams of the cluster's captions
+(scikit-learn CountVectorizer, English stop words removed); order the n-grams by (length of the n-gram text, count)
+ascending, ties in vocabulary order; drop every n-gram that is a substring of a later one with at least its count;
+order the rest by count, descending (stable); the label joins the top two with " | ".
+"""
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from dashboard.analysis.similarity import normalize
+from dashboard.errors import GapscopeError
+
+MAX_LINKAGE_N = 8000
+
+
+def _check_k(k: int, n: int) -> None:
+    """k must be a positive number of clusters no larger than the number of items."""
+    if not 1 <= int(k) <= n:
+        raise GapscopeError(f"clustering: {k} clusters do not fit {n} items")
+
+
+def _partition(keys: list, idx: list[int], lo: int, hi: int) -> int:
+    """Median-of-three pivot placement and Hoare partition of idx[lo..hi] by keys; the pivot's final position."""
+    mid = lo + ((hi - lo) >> 1)
+    for i, j in ((mid, lo), (hi, mid), (mid, lo)):
+        if keys[idx[i]] < keys[idx[j]]:
+            idx[i], idx[j] = idx[j], idx[i]
+    pivot = keys[idx[mid]]
+    idx[mid], idx[hi - 1] = idx[hi - 1], idx[mid]
+    left, right = lo, hi - 1
+    while True:
+        left += 1
+        while keys[idx[left]] < pivot:
+            left += 1
+        right -= 1
+        while pivot < keys[idx[right]]:
+            right -= 1
+        if left >= right:
+            break
+        idx[left], idx[right] = idx[right], idx[left]
+    idx[left], idx[hi - 1] = idx[hi - 1], idx[left]
+    return left
+
+
+def _insertion_sort(keys: list, idx: list[int], lo: int, hi: int) -> None:
+    """Sort idx[lo..hi] by keys in place, moving only past strictly larger keys."""
+    for i in range(lo + 1, hi + 1):
+        item, j = idx[i], i
+        while j > lo and keys[item] < keys[idx[j - 1]]:
+            idx[j] = idx[j - 1]
+            j -= 1
+        idx[j] = item
+
+
+def sort_order(labels: np.ndarray) -> np.ndarray:
+    """Amumo's `cluster_sort_idcs`: the order of numpy's classic (pre-SIMD) introsort `argsort` of the labels.
+
+    Partitions above 16 items split at a median-of-three pivot, the smaller side first, the rest insertion-sorted;
+    the unstable order within a cluster is what numpy < 1.25 returned (newer numpy may sort with SIMD kernels).
+    """
+    keys, idx = np.asarray(labels).tolist(), list(range(len(labels)))
+    stack, lo, hi = [], 0, len(idx) - 1
+    while True:
+        while hi - lo > 16:
+            p = _partition(keys, idx, lo, hi)
+            if p - lo < hi - p:
+                stack.append((p + 1, hi))
+                hi = p - 1
+            else:
+                stack.append((lo, p - 1))
+                lo = p + 1
+        _insertion_sort(keys, idx, lo, hi)
+        if not stack:
+            return np.asarray(idx, dtype=np.int64)
+        lo, hi = stack.pop()
+
+
+def cluster_sizes(labels: np.ndarray) -> list[int]:
+    """Size of every cluster, by ascending cluster id."""
+    return [int(c) for c in np.unique(labels, return_counts=True)[1]]
+
+
+def amumo_clusters(block: np.ndarray, k: int = 10) -> np.ndarray:
+    """Amumo's labels (1..k): complete linkage on the rows of 1 - block (Euclidean), cut into k clusters."""
+    block = np.asarray(block, dtype=np.float64)
+    _check_k(k, len(block))
+    if len(block) == 1:
+        return np.ones(1, dtype=np.int32)
+    return fcluster(linkage(1 - block, method="complete"), k, criterion="maxclust")
+
+
+def _condensed_distances(z: np.ndarray) -> np.ndarray:
+    """Condensed Euclidean distance matrix of the rows of z via the Gram trick (float64)."""
+    sq = np.einsum("ij,ij->i", z, z)
+    iu = np.triu_indices(len(z), k=1)
+    d2 = sq[:, None] + sq[None, :] - 2.0 * (z @ z.T)
+    return np.sqrt(np.maximum(d2[iu], 0.0))
+
+
+def amumo_clusters_from_embeddings(rows: np.ndarray, columns: np.ndarray, k: int = 10) -> np.ndarray:
+    """Amumo's labels for the block normalise(rows) normalise(columns)^T, without forming that block."""
+    x = normalize(rows, "rows").astype(np.float64)
+    y = normalize(columns, "columns").astype(np.float64)
+    _check_k(k, len(x))
+    if len(x) == 1:
+        return np.ones(1, dtype=np.int32)
+    values, vectors = np.linalg.eigh(y.T @ y)
+    z = x @ (vectors * np.sqrt(np.clip(values, 0.0, None)))
+    if len(z) <= MAX_LINKAGE_N:
+        return fcluster(linkage(_condensed_distances(z), method="complete"), k, criterion="maxclust")
+    from sklearn.cluster import MiniBatchKMeans
+
+    micro = MiniBatchKMeans(n_clusters=MAX_LINKAGE_N // 4, random_state=0, n_init=1, batch_size=4096).fit(z)
+    centre_labels = fcluster(linkage(_condensed_distances(micro.cluster_centers_), method="complete"), k,
+                             criterion="maxclust")
+    return centre_labels[micro.labels_]
+
+
+def kmeans_clusters(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0) -> np.ndarray:
+    """Default method: labels 1..k of k-means on the pair vectors [normalise(a) | normalise(b)] / sqrt(2)."""
+    from sklearn.cluster import KMeans
+
+    z = np.concatenate([normalize(a, "first modality"), normalize(b, "second modality")], axis=1) / np.sqrt(2.0)
+    _check_k(k, len(z))
+    return KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit_predict(z.astype(np.float32)) + 1
+
+
+def _top_ngrams(texts: list[str], top: int) -> list[str]:
+    """The `top` most frequent distinct n-grams of the texts (Amumo's ordering and substring rule)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(ngram_range=(1, 77), stop_words="english")
+    try:
+        counts = np.asarray(vectorizer.fit_transform(texts).sum(axis=0)).ravel()
+    except ValueError:  # only stop words or empty captions
+        return []
+    grams = sorted(((int(counts[i]), text) for text, i in vectorizer.vocabulary_.items()),
+                   key=lambda g: (len(g[1]), g[0]))
+    kept = [(count, text) for pos, (count, text) in enumerate(grams)
+            if not any(text in longer and count <= c for c, longer in grams[pos + 1:])]
+    kept.sort(key=lambda g: g[0], reverse=True)
+    return [text for _, text in kept[:top]]
+
+
+def ngram_labels(texts: list[str], labels: np.ndarray, top: int = 2) -> list[str]:
+    """One label per cluster (ascending cluster id): its captions' top n-grams joined with " | "."""
+    labels = np.asarray(labels)
+    if len(texts) != len(labels):
+        raise GapscopeError(f"cluster labels: {len(texts)} texts for {len(labels)} items")
+    return [" | ".join(_top_ngrams([texts[i] for i in np.flatnonzero(labels == c)], top)) for c in np.unique(labels)]

@@ -1,0 +1,134 @@
+"""Cached loaders: the store, its tables, embeddings of the subset in view, artefacts and computed results.
+
+Every cached function takes the store path and its `version` (modification times of the metadata file and
+the vector folder), so a store changed by an ingest is read again. Embeddings are held once per
+(store, dataset, model) with st.cache_resource (no copies); subsets are index views into them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.errors import GapscopeError
+from dashboard.store import Store
+from dashboard.store.store import Paired
+
+DEFAULT_STORE = "data/demo"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def store_path(url_value: str | None) -> str:
+    """The store folder: the URL's `store`, else $GAPSCOPE_STORE, else data/demo (relative to the repository)."""
+    raw = url_value or os.environ.get("GAPSCOPE_STORE") or DEFAULT_STORE
+    path = Path(raw).expanduser()
+    if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
+        path = REPO_ROOT / path
+    return str(path)
+
+
+def store_version(path: str) -> float:
+    """A number that changes whenever the store is written."""
+    root = Path(path)
+    stamps = [p.stat().st_mtime for p in (root / "meta.duckdb", root / "vectors") if p.exists()]
+    vectors = root / "vectors"
+    if vectors.is_dir():
+        stamps += [p.stat().st_mtime for p in vectors.iterdir()]
+    return max(stamps, default=0.0)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def open_store(path: str, version: float) -> Store:
+    """The store, opened read-only."""
+    return Store.open(path, read_only=True)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def datasets(path: str, version: float) -> pd.DataFrame:
+    """Datasets with modalities and item counts."""
+    return open_store(path, version).datasets()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def coverage(path: str, version: float) -> pd.DataFrame:
+    """Which model embedded which dataset (per modality counts)."""
+    return open_store(path, version).coverage()
+
+
+def models_for(path: str, version: float, dataset: str) -> list[str]:
+    """Models that embedded `dataset`."""
+    frame = coverage(path, version)
+    return sorted(frame.loc[frame["dataset"] == dataset, "model"].unique().tolist())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def model_record(path: str, version: float, model: str) -> dict:
+    """A model's record (dim, logit scale, modalities)."""
+    return open_store(path, version).model(model)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def items(path: str, version: float, dataset: str) -> pd.DataFrame:
+    """A dataset's items without thumbnails."""
+    return open_store(path, version).items(dataset)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def thumbnails(path: str, version: float, dataset: str, item_ids: tuple[str, ...]) -> dict[str, bytes]:
+    """Thumbnail bytes of some items."""
+    return open_store(path, version).thumbnails(dataset, list(item_ids))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading embeddings…")
+def paired(path: str, version: float, dataset: str, model: str) -> Paired:
+    """All paired embeddings of (dataset, model)."""
+    return open_store(path, version).pairs(dataset, model)
+
+
+def subset_pairs(path: str, version: float, dataset: str, model: str, item_ids: list[str]) -> Paired:
+    """The paired embeddings of the items in `item_ids` (in that order; items the model lacks are left out)."""
+    full = paired(path, version, dataset, model)
+    position = {item: k for k, item in enumerate(full.item_ids)}
+    rows = np.array([position[i] for i in item_ids if i in position], dtype=np.int64)
+    if rows.size == 0:
+        raise GapscopeError(f"model {model!r}: none of the {len(item_ids)} selected items of {dataset!r} are embedded")
+    return Paired([full.item_ids[r] for r in rows], {m: v[rows] for m, v in full.vectors.items()})
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def sql_ids(path: str, version: float, dataset: str, sql: str) -> list[str]:
+    """Item ids a SQL query selects (dashboard.sql does the checking)."""
+    from dashboard.sql import subset_ids
+
+    return subset_ids(path, dataset, sql)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def subset(path: str, version: float, dataset: str, sql: str, caption: str, sample: int, seed: int) -> list[str]:
+    """Item ids in view: SQL subset, then caption filter, then a seeded sample (kept in item order)."""
+    frame = items(path, version, dataset)
+    ids = frame["item_id"]
+    keep = np.ones(len(frame), dtype=bool)
+    if sql:
+        keep &= ids.isin(set(sql_ids(path, version, dataset, sql))).to_numpy()
+    if caption:
+        keep &= frame["text"].fillna("").str.contains(caption, case=False, regex=False).to_numpy()
+    chosen = np.flatnonzero(keep)
+    if sample and len(chosen) > sample:
+        chosen = np.sort(np.random.default_rng(seed).choice(chosen, size=sample, replace=False))
+    return ids.iloc[chosen].tolist()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def artifact_json(path: str, version: float, dataset: str, model: str, kind: str, key: str):
+    """A stored JSON artefact, or None."""
+    return open_store(path, version).get_json(dataset, model, kind, key)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def artifact_frame(path: str, version: float, dataset: str, model: str, kind: str, key: str) -> pd.DataFrame | None:
+    """A stored DataFrame artefact, or None."""
+    return open_store(path, version).get_frame(dataset, model, kind, key)

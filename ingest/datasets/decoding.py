@@ -1,0 +1,138 @@
+"""Guarded decoders shared by the dataset modules: every failure becomes a BadItem with a one-line reason.
+
+Images are checked against an explicit pixel cap from their header before any pixel is decoded (decompression
+bombs), audio goes through soundfile, SMILES through RDKit, microscopy from npz arrays with five channels.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image
+
+from ingest.base import BadItem
+
+MAX_PIXELS = 64_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+MEMBER = "::"
+_archives: dict[tuple[int, str], zipfile.ZipFile | tarfile.TarFile] = {}
+
+
+def member_ref(archive: str | Path, member: str) -> str:
+    """The reference of a file inside a zip or tar archive."""
+    return f"{archive}{MEMBER}{member}"
+
+
+def _archive(path: str) -> zipfile.ZipFile | tarfile.TarFile:
+    """An open archive, cached per process (forked decoding workers must not share file offsets)."""
+    key = (os.getpid(), path)
+    if key not in _archives:
+        try:
+            _archives[key] = zipfile.ZipFile(path) if zipfile.is_zipfile(path) else tarfile.open(path)
+        except (OSError, tarfile.TarError) as exc:
+            raise BadItem(f"unreadable archive {path} ({str(exc).splitlines()[0]})") from exc
+    return _archives[key]
+
+
+def read_ref(ref: str | Path) -> bytes:
+    """The bytes behind a reference: a file path or `archive::member`; a missing one raises BadItem."""
+    text = str(ref)
+    if MEMBER not in text:
+        return open_bytes(text)
+    path, member = text.split(MEMBER, 1)
+    archive = _archive(path)
+    try:
+        if isinstance(archive, zipfile.ZipFile):
+            return archive.read(member)
+        handle = archive.extractfile(member)
+        if handle is None:
+            raise KeyError(member)
+        return handle.read()
+    except KeyError as exc:
+        raise BadItem(f"missing file {member} in {path}") from exc
+    except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise BadItem(f"corrupt archive member {member} in {path} ({exc})") from exc
+
+
+def open_bytes(path: str | Path) -> bytes:
+    """The bytes of a file; a missing or unreadable file is a BadItem."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise BadItem(f"missing file {path}") from exc
+    except OSError as exc:
+        raise BadItem(f"unreadable file {path} ({exc.strerror or exc})") from exc
+
+
+def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """An RGB PIL image from bytes or a path; corrupt, missing or oversized images raise BadItem."""
+    stream: BinaryIO = io.BytesIO(data if isinstance(data, bytes) else read_ref(data))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(stream)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise BadItem(f"oversized image ({width}x{height} pixels, cap {max_pixels})")
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadItem(f"oversized image ({exc})") from exc
+    except BadItem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types for corrupt data
+        raise BadItem(f"corrupt image ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from exc
+    return image.convert("RGB")
+
+
+def decode_text(text: str | None) -> str:
+    """A caption; missing or blank captions raise BadItem."""
+    if text is None or not str(text).strip():
+        raise BadItem("empty caption")
+    return str(text)
+
+
+def decode_audio(data: bytes | str | Path) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and the sample rate; missing, undecodable or empty audio raises BadItem."""
+    import soundfile
+
+    raw = data if isinstance(data, bytes) else read_ref(data)
+    try:
+        samples, rate = soundfile.read(io.BytesIO(raw), dtype="float32", always_2d=True)
+    except Exception as exc:  # noqa: BLE001 - libsndfile errors come in several types
+        raise BadItem(f"undecodable audio ({str(exc).splitlines()[0]})") from exc
+    if samples.shape[0] == 0:
+        raise BadItem("undecodable audio (no samples)")
+    return np.ascontiguousarray(samples.mean(axis=1), dtype=np.float32), int(rate)
+
+
+def check_smiles(smiles: str | None) -> str:
+    """A SMILES string RDKit can parse; anything else raises BadItem."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    if smiles is None or not str(smiles).strip():
+        raise BadItem("invalid SMILES (empty)")
+    if Chem.MolFromSmiles(str(smiles)) is None:
+        raise BadItem(f"invalid SMILES {smiles!r}")
+    return str(smiles)
+
+
+def decode_microscopy(path: str | Path, channels: int = 5) -> np.ndarray:
+    """A (H, W, channels) float32 array from an npz file (key `sample` or its first array); raises BadItem."""
+    raw = read_ref(path)
+    try:
+        with np.load(io.BytesIO(raw)) as archive:
+            array = archive["sample"] if "sample" in archive.files else archive[archive.files[0]]
+    except Exception as exc:  # noqa: BLE001 - zip and pickle errors
+        raise BadItem(f"corrupt npz ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+    if array.ndim == 3 and array.shape[0] == channels and array.shape[-1] != channels:
+        array = np.moveaxis(array, 0, -1)
+    if array.ndim != 3 or array.shape[-1] != channels:
+        raise BadItem(f"microscopy image of shape {array.shape}, expected (H, W, {channels})")
+    return np.ascontiguousarray(array, dtype=np.float32)

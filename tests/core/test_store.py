@@ -1,0 +1,78 @@
+"""The store: LanceDB vectors + DuckDB metadata, idempotent writes, read-only opening that changes nothing."""
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.errors import GapscopeError
+from dashboard.store import Store
+from dashboard.synthetic import build_synthetic_store
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_read_only_open_changes_nothing(tmp_path: Path) -> None:
+    build_synthetic_store(tmp_path / "s", n=50, dim=8)
+    before = digest(tmp_path / "s")
+    store = Store.open(tmp_path / "s")
+    store.datasets(), store.models(), store.coverage(), store.items("synthetic", thumbnails=True)
+    store.pairs("synthetic", "synth-a")
+    store.search("synthetic", "synth-a", np.ones(8), k=3, modality="text")
+    with pytest.raises(GapscopeError, match="read-only"):
+        store.add_dataset("x", ["image"])
+    assert digest(tmp_path / "s") == before
+
+
+def test_writes_are_idempotent_and_ordered(tmp_path: Path) -> None:
+    store = Store.create(tmp_path / "s")
+    store.add_dataset("d", ["image", "text"])
+    assert store.add_items("d", pd.DataFrame({"item_id": ["b", "a"], "text": ["B", "A"], "score": [1.5, 2.5]})) == 2
+    assert store.add_items("d", pd.DataFrame({"item_id": ["a", "c"], "text": ["A2", "C"]})) == 1
+    items = store.items("d")
+    assert items["item_id"].tolist() == ["b", "a", "c"]
+    assert items["text"].tolist() == ["B", "A", "C"]
+    store.add_model("m", ["image", "text"], 3, 50.0)
+    rng = np.random.default_rng(1)
+    first = rng.normal(size=(3, 3)).astype(np.float32)
+    store.add_embeddings("d", "m", "image", ["c", "a", "b"], first)
+    store.add_embeddings("d", "m", "image", ["c", "a", "b"], rng.normal(size=(3, 3)))
+    store.add_embeddings("d", "m", "text", ["a", "b"], rng.normal(size=(2, 3)))
+    ids, vectors = store.embeddings("d", "m", "image")
+    assert ids == ["b", "a", "c"]
+    np.testing.assert_array_equal(vectors, first[[2, 1, 0]])
+    paired = store.pairs("d", "m")
+    assert paired.item_ids == ["b", "a"]
+    assert paired.vectors["image"].shape == paired.vectors["text"].shape == (2, 3)
+    counts = store.coverage().set_index("modality")["count"].to_dict()
+    assert counts == {"image": 3, "text": 2}
+
+
+def test_extra_columns_and_artifacts_roundtrip(tmp_path: Path) -> None:
+    store = build_synthetic_store(tmp_path / "s", n=20, dim=8)
+    extra = store.items("synthetic")["extra"].iloc[0]
+    assert '"topic"' in extra
+    frame = pd.DataFrame({"item_id": ["0"], "x": [1.0]})
+    store.put_frame("synthetic", "synth-a", "projection", "pca:gap", frame)
+    pd.testing.assert_frame_equal(store.get_frame("synthetic", "synth-a", "projection", "pca:gap"), frame)
+    store.put_json("synthetic", "synth-a", "metrics", "summary", {"gap": 0.5})
+    assert store.get_json("synthetic", "synth-a", "metrics", "summary") == {"gap": 0.5}
+    assert store.get_json("synthetic", "synth-a", "metrics", "missing") is None
+
+
+def test_dataset_modalities_cannot_change(tmp_path: Path) -> None:
+    store = build_synthetic_store(tmp_path / "s", n=10, dim=8)
+    with pytest.raises(GapscopeError, match="already in the store"):
+        store.add_dataset("synthetic", ["image", "audio"])
+
+
+def test_search_finds_the_item_itself(tmp_path: Path) -> None:
+    store = build_synthetic_store(tmp_path / "s", n=100, dim=16)
+    ids, vectors = store.embeddings("synthetic", "synth-a", "image")
+    hits = store.search("synthetic", "synth-a", vectors[7], k=5, modality="image")
+    assert hits["item_id"].iloc[0] == ids[7]
+    assert set(hits["modality"]) == {"image"}
