@@ -10,12 +10,12 @@ temperature: 100 for CLIP). Per batch of n pairs:
 - infoloob: InfoLOOB, the leave-one-out bound of CLOOB (Fuerst et al., NeurIPS 2022): the positive is removed from
   the denominator, (1/n) sum_i [logsumexp_{j != i} L_ij - L_ii], averaged over both directions. (CLOOB applies it
   to Hopfield-retrieved embeddings; here it is applied to the embeddings themselves.)
-Batches: batch_size None means all pairs at once; otherwise consecutive batches of batch_size pairs, the remainder
+All logits come from one chunked pass over L (row and column log-sum-exp at once, no N x N matrix); the
+positive logits are exact (float64). Batches: batch_size None means all pairs at once; otherwise consecutive batches of batch_size pairs, the remainder
 dropped, and the mean over batches (Amumo uses 50).
 """
 
 import numpy as np
-from scipy.special import logsumexp
 
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
@@ -24,27 +24,41 @@ KINDS = ("infonce", "image_to_text", "text_to_image", "infoloob")
 _CHUNK = 2048
 
 
-def _direction(x: np.ndarray, y: np.ndarray, scale: float, leave_one_out: bool) -> float:
-    """Mean over rows of x of logsumexp_j(s x_i.y_j) - s x_i.y_i (optionally without j = i), chunked."""
-    total = 0.0
-    for start in range(0, len(x), _CHUNK):
-        logits = scale * (x[start:start + _CHUNK] @ y.T)
-        rows = np.arange(logits.shape[0])
-        positive = logits[rows, rows + start].copy()
-        if leave_one_out:
-            logits[rows, rows + start] = -np.inf
-        total += float(np.sum(logsumexp(logits, axis=1) - positive))
-    return total / len(x)
+def _lse_update(m: np.ndarray, s: np.ndarray, block: np.ndarray, axis: int) -> None:
+    """Fold block into the running log-sum-exp (max m, scaled sum s) along axis, in place."""
+    new = np.maximum(m, block.max(axis=axis))
+    s *= np.exp(m - new)
+    s += np.exp(block - np.expand_dims(new, axis).astype(block.dtype)).sum(axis=axis, dtype=np.float64)
+    m[...] = new
+
+
+def _logsumexps(x: np.ndarray, y: np.ndarray, scale: float, leave_one_out: bool):
+    """Row and column log-sum-exp of L = scale * x y^T and its diagonal, in one chunked pass over L."""
+    n = len(x)
+    diagonal = scale * np.einsum("ij,ij->i", x, y, dtype=np.float64)
+    row = np.empty(n)
+    col_max, col_sum = np.full(n, -np.inf), np.zeros(n)
+    for start in range(0, n, _CHUNK):
+        block = x[start:start + _CHUNK] @ y.T
+        block *= block.dtype.type(scale)
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = -np.inf if leave_one_out else diagonal[rows + start]
+        m, s = np.full(len(rows), -np.inf), np.zeros(len(rows))
+        _lse_update(m, s, block, axis=1)
+        row[start:start + len(rows)] = m + np.log(s)
+        _lse_update(col_max, col_sum, block, axis=0)
+    return row, col_max + np.log(col_sum), diagonal
 
 
 def _batch_loss(x: np.ndarray, y: np.ndarray, kind: str, scale: float) -> float:
-    """Loss of one batch of aligned pairs."""
+    """Loss of one batch of aligned pairs (one pass over its logits)."""
+    row, col, diagonal = _logsumexps(x, y, scale, kind == "infoloob")
+    a_to_b, b_to_a = float(np.mean(row - diagonal)), float(np.mean(col - diagonal))
     if kind == "image_to_text":
-        return _direction(x, y, scale, False)
+        return a_to_b
     if kind == "text_to_image":
-        return _direction(y, x, scale, False)
-    loo = kind == "infoloob"
-    return 0.5 * (_direction(x, y, scale, loo) + _direction(y, x, scale, loo))
+        return b_to_a
+    return 0.5 * (a_to_b + b_to_a)
 
 
 def contrastive_loss(a: np.ndarray, b: np.ndarray, kind: str = "infonce", scale: float = 1.0,

@@ -51,7 +51,9 @@ def number(label: str, key: str, default: int, low: int, high: int, where: Any =
 def text(label: str, key: str, default: str = "", where: Any = st, area: bool = False, **kwargs: Any) -> str:
     """A text input (or area) mirrored in the URL."""
     widget = where.text_area if area else where.text_input
-    value = widget(label, value=state.get(key, default), key=f"w_{key}", **kwargs)
+    if f"w_{key}" not in st.session_state:  # a value set by the page (e.g. a clicked item) must not be overridden
+        kwargs["value"] = state.get(key, default)
+    value = widget(label, key=f"w_{key}", **kwargs)
     state.put(key, value.strip(), default)
     return value.strip()
 

@@ -5,8 +5,10 @@ bombs), audio goes through soundfile, SMILES through RDKit, microscopy from npz 
 """
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import re
 import tarfile
 import warnings
 import zipfile
@@ -38,6 +40,13 @@ def _archive(path: str) -> zipfile.ZipFile | tarfile.TarFile:
         except (OSError, tarfile.TarError) as exc:
             raise BadItem(f"unreadable archive {path} ({str(exc).splitlines()[0]})") from exc
     return _archives[key]
+
+
+@atexit.register
+def _close_archives() -> None:
+    """Close the archives this process opened."""
+    for archive in _archives.values():
+        archive.close()
 
 
 def read_ref(ref: str | Path) -> bytes:
@@ -82,7 +91,8 @@ def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> Imag
                 raise BadItem(f"oversized image ({width}x{height} pixels, cap {max_pixels})")
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadItem(f"oversized image ({exc})") from exc
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        raise BadItem(f"oversized image ({pixels.group(1) if pixels else 'too many'} pixels, cap {max_pixels})") from exc
     except BadItem:
         raise
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for corrupt data

@@ -9,7 +9,6 @@ megapixels: they are refused before decoding (decompression-bomb guard) and, lik
 """
 from __future__ import annotations
 
-import io
 import re
 import warnings
 import xml.etree.ElementTree as ET
@@ -132,11 +131,3 @@ def on_white(image: Image.Image) -> Image.Image:
         return canvas.convert("RGB")
     return image.convert("RGB")
 
-
-def thumbnail(image: Image.Image, size: int = 80, quality: int = 70) -> bytes:
-    """A small WebP thumbnail for hover tooltips."""
-    small = image.copy()
-    small.thumbnail((size, size), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    small.save(buffer, format="WEBP", quality=quality, method=4)
-    return buffer.getvalue()

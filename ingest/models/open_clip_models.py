@@ -77,11 +77,10 @@ def split_transform(what: str, transform: Any) -> tuple[Any, list[float], list[f
     """The CPU part of an inference transform (up to ToTensor), and the mean and std of its Normalize."""
     from torchvision import transforms as T
     steps = list(transform.transforms)
-    kinds = [type(step) for step in steps]
-    if T.ToTensor not in kinds or kinds[-1] is not T.Normalize:
+    to_tensor = [i for i, step in enumerate(steps) if isinstance(step, T.ToTensor)]
+    if not to_tensor or not isinstance(steps[-1], T.Normalize) or to_tensor[0] != len(steps) - 2:
         raise GapscopeError(f"model {what}: its image transform does not end in ToTensor, Normalize")
-    normalize = steps[-1]
-    return T.Compose(steps[:kinds.index(T.ToTensor)]), list(normalize.mean), list(normalize.std)
+    return T.Compose(steps[:to_tensor[0]]), list(steps[-1].mean), list(steps[-1].std)
 
 
 def make_encoder(family: str, name: str, source: str, model: Any, transform: Any, tokenizer: Any,
@@ -104,7 +103,7 @@ def make_encoder(family: str, name: str, source: str, model: Any, transform: Any
     }
     bias = getattr(model, "logit_bias", None)
     return runtime.TorchEncoder(
-        name=name, family=family, source=source, dim=_embed_dim(model), logit_scale=logit_scale,
+        model=model, name=name, family=family, source=source, dim=_embed_dim(model), logit_scale=logit_scale,
         device=torch_device, dtype=runtime.autocast_dtype(torch_device, precision), steps=steps,
         logit_bias=None if bias is None else float(bias.detach().reshape(-1)[0]))
 

@@ -8,6 +8,7 @@ Torch is imported here, so only family modules import this module (never the reg
 from __future__ import annotations
 
 import contextlib
+import pickle
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,11 @@ def existing_path(what: str, path: str) -> Path:
 
 def read_state_dict(what: str, path: str | Path) -> dict[str, torch.Tensor]:
     """The state dict in a checkpoint file: unwraps 'state_dict'/'model' keys and 'module.' prefixes."""
+    return unwrap_state_dict(what, read_checkpoint(what, path))
+
+
+def read_checkpoint(what: str, path: str | Path) -> Any:
+    """The object saved in a checkpoint file (torch, TorchScript or safetensors); unreadable files are an error."""
     path = existing_path(what, str(path))
     try:
         if path.suffix == ".safetensors":
@@ -88,9 +94,9 @@ def read_state_dict(what: str, path: str | Path) -> dict[str, torch.Tensor]:
             checkpoint = load_file(str(path))
         else:
             checkpoint = _torch_load(path)
-    except (RuntimeError, OSError, ValueError, EOFError) as error:
+    except (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingError) as error:
         raise GapscopeError(f"model {what}: cannot read checkpoint {path} ({str(error).splitlines()[0]})") from None
-    return unwrap_state_dict(what, checkpoint)
+    return checkpoint
 
 
 def _torch_load(path: Path) -> Any:
@@ -174,10 +180,10 @@ class Step:
 class TorchEncoder:
     """An Encoder over a torch model: preprocess on CPU, encode batches on the device in the chosen precision."""
 
-    def __init__(self, *, name: str, family: str, source: str, dim: int, logit_scale: float,
+    def __init__(self, *, name: str, family: str, source: str, dim: int, logit_scale: float, model: torch.nn.Module,
                  device: torch.device, dtype: torch.dtype | None, steps: dict[str, Step],
                  logit_bias: float | None = None) -> None:
-        self.name, self.family, self.source = name, family, source
+        self.name, self.family, self.source, self.model = name, family, source, model
         self.dim, self.logit_scale, self.logit_bias = int(dim), float(logit_scale), logit_bias
         self.device, self.dtype, self.steps = device, dtype, steps
         self.modalities = list(steps)

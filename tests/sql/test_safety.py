@@ -43,7 +43,6 @@ REFUSED_KINDS = {
 OUTSIDE_ACCESS = [
     "SELECT * FROM read_csv('/etc/passwd')",
     "SELECT * FROM read_csv_auto('/etc/passwd')",
-    "SELECT * FROM '/etc/passwd'",
     "SELECT * FROM read_text('/etc/hostname')",
     "SELECT * FROM read_blob('/etc/hostname')",
     "SELECT * FROM read_json('/etc/passwd')",
@@ -76,6 +75,10 @@ def test_statement_kinds_unknown_to_the_python_enum_are_refused(store_path):
 @pytest.mark.parametrize("sql", OUTSIDE_ACCESS)
 def test_file_and_network_access_is_refused_by_the_connection(store_path, sql):
     assert "file, network and extension access is disabled" in _refused(store_path, sql)
+
+
+def test_file_paths_as_table_names_are_not_read(store_path):
+    assert "Table with name /etc/passwd does not exist" in _refused(store_path, "SELECT * FROM '/etc/passwd'")
 
 
 def test_query_table_function_cannot_smuggle_other_statements(store_path):
@@ -125,14 +128,13 @@ def test_a_query_is_stopped_at_the_time_limit_and_the_database_still_works(store
 
 
 def test_a_huge_cross_join_is_capped_not_materialised(store_path):
-    frame = run_query(store_path, "synthetic", "SELECT * FROM range(1000000000) a, range(1000000000) b", max_rows=50)
+    frame = run_query(store_path, "synthetic", "SELECT * FROM range(1000000) a, range(1000000) b", max_rows=50)
     assert len(frame) == 50 and frame.attrs["truncated"] is True
 
 
 def test_a_query_past_the_memory_limit_fails_cleanly(store_path):
     sql = "SELECT list(a ORDER BY random()) FROM (SELECT repeat('x', 1000) || a AS a FROM range(2000000) r(a))"
-    message = _refused_with(store_path, sql, timeout_s=20)
-    assert "memory" in message.lower() or "time limit" in message
+    assert _refused_with(store_path, sql, timeout_s=60).startswith("SQL: the query needs more memory than its limit (Out of Memory")
 
 
 def _refused_with(store_path: str, sql: str, timeout_s: float) -> str:

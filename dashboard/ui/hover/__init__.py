@@ -22,6 +22,7 @@ from typing import Any
 
 import plotly
 import plotly.graph_objects as go
+import streamlit as st
 import streamlit.components.v1 as components
 
 NAME = "gapscope_hover"
@@ -49,18 +50,23 @@ _component = components.declare_component(NAME, path=str(_served_dir()))
 
 def linked_view(heatmap: go.Figure | None, scatter: go.Figure | None, rows: list[str], labels: list[str],
                 block_size: int, blocks: int, items: dict[str, tuple[str, str | None]],
-                points: dict[str, list[tuple[float, float]]], key: str, height: int = 540) -> str | None:
+                points: dict[str, list[tuple[float, float]]], key: str, height: int = 540) -> dict | None:
     """Draw heatmap and scatter with linked hover; `rows` holds one item id per heatmap row, `items` maps an id to
-    (caption, thumbnail data URI), `points` an id to its scatter positions. Returns the last clicked item id."""
+    (caption, thumbnail data URI), `points` an id to its scatter positions. Returns a new browser event, once:
+    {"item": id} after a click, {"selected": [ids]} after a box/lasso selection in the scatter, else None."""
     heat_json = heatmap.to_json() if heatmap is not None else None
     scatter_json = _with_highlight(scatter).to_json() if scatter is not None else None
     item_row = {item: k for k, item in enumerate(rows[:block_size])}
     payload: dict[str, Any] = {
         "heatmap": heat_json, "scatter": scatter_json, "rows": rows, "labels": labels, "blockSize": block_size,
         "blocks": blocks, "items": items, "points": points, "itemRow": item_row, "height": height}
-    payload["key"] = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    payload["drawKey"] = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
     value = _component(**payload, key=key, default=None)
-    return str(value["item"]) if isinstance(value, dict) and value.get("item") is not None else None
+    seen = f"_gs_seen_{key}"
+    if not isinstance(value, dict) or value.get("at") == st.session_state.get(seen):
+        return None
+    st.session_state[seen] = value.get("at")
+    return value
 
 
 def _with_highlight(scatter: go.Figure) -> go.Figure:

@@ -1,0 +1,70 @@
+"""Time of gap + loss + recall + clustering + PCA on N random pairs of 512-d float32 embeddings.
+
+Target: all metrics for N = 5000 under 1 s on the 2-core CI machine. Run: .venv/bin/python bench/bench_metrics.py
+Prints one line per (N, step) with the best of `repeats` runs, then the total. "cluster" is the default method
+(k-means on pair vectors); Amumo's complete linkage is timed separately ("cluster_amumo": exact O(N^2) linkage up
+to 8000 items, micro-cluster approximation beyond; see dashboard/analysis/clustering.py).
+"""
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from dashboard.analysis.clustering import amumo_clusters_from_embeddings, kmeans_clusters
+from dashboard.analysis.gap import gap_distance
+from dashboard.analysis.loss import contrastive_loss
+from dashboard.analysis.projection import project_modalities
+from dashboard.analysis.retrieval import ranks_both
+
+STEPS = {
+    "gap": lambda a, b: gap_distance(a, b),
+    "loss": lambda a, b: contrastive_loss(a, b, "infonce", 100.0),
+    "recall": lambda a, b: ranks_both(a, b),
+    "cluster": lambda a, b: kmeans_clusters(a, b, 10),
+    "pca": lambda a, b: project_modalities([a, b], "pca"),
+}
+
+
+def pairs(n: int, dim: int = 512, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n random pairs: b is a noisy copy of a, both float32."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, dim)).astype(np.float32)
+    return a, (a + rng.normal(size=(n, dim)).astype(np.float32))
+
+
+def best_time(step, a: np.ndarray, b: np.ndarray, repeats: int) -> float:
+    """Fastest of `repeats` runs, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step(a, b)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    """Print the timings."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,5000,20000", help="comma-separated N")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--amumo", action=argparse.BooleanOptionalAction, default=True, help="also time Amumo's clustering")
+    args = parser.parse_args()
+    print(f"cpus={os.cpu_count()} load_average={os.getloadavg()[0]:.2f}")
+    for n in map(int, args.sizes.split(",")):
+        a, b = pairs(n)
+        repeats = args.repeats if n <= 5000 else 1
+        total = 0.0
+        for name, step in STEPS.items():
+            seconds = best_time(step, a, b, repeats)
+            total += seconds
+            print(f"N={n:>6} {name:<14} {seconds:8.3f} s")
+        print(f"N={n:>6} {'ALL METRICS':<14} {total:8.3f} s" + ("  (target < 1 s)" if n == 5000 else ""))
+        if args.amumo:
+            seconds = best_time(lambda x, y: amumo_clusters_from_embeddings(y, x, 10), a, b, 1)
+            print(f"N={n:>6} {'cluster_amumo':<14} {seconds:8.3f} s")
+
+
+if __name__ == "__main__":
+    main()

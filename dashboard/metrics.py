@@ -1,0 +1,97 @@
+"""The metrics object `gapscope metrics` prints: one JSON-serialisable dict of every analysis for one model.
+
+Directions and pairs are named after the modalities: the loss and Recall@K of "image_to_text" query with the first
+modality; gap distances are listed for every pair "a_b" in the given order. The clustering block "rows_columns"
+(default: second modality x first, Amumo's text x image block) selects the rows clustered by Amumo's method.
+"""
+
+from itertools import combinations
+
+import numpy as np
+
+from dashboard.analysis.alignment import alignment, matched_cosine, uniformity, unmatched_cosine
+from dashboard.analysis.closing import close_gaps
+from dashboard.analysis.clustering import (amumo_clusters_from_embeddings, cluster_sizes, kmeans_clusters,
+                                           ngram_labels, sort_order)
+from dashboard.analysis.gap import gap_distance
+from dashboard.analysis.loss import contrastive_loss
+from dashboard.analysis.relative_gap import relative_gap
+from dashboard.analysis.retrieval import ranks_both, recall_at_k
+from dashboard.errors import GapscopeError
+
+CLUSTER_METHODS = ("amumo", "kmeans")
+DEFAULT_CLUSTER_METHOD = "kmeans"
+
+
+def _check(vectors: dict[str, np.ndarray], modalities: list[str]) -> None:
+    """At least two known modalities with the same number of rows."""
+    if len(modalities) < 2:
+        raise GapscopeError(f"metrics: need at least two modalities, got {modalities}")
+    missing = [m for m in modalities if m not in vectors]
+    if missing:
+        raise GapscopeError(f"metrics: no embeddings for modality {missing[0]!r}")
+    rows = {m: len(vectors[m]) for m in modalities}
+    if len(set(rows.values())) != 1 or not min(rows.values()):
+        raise GapscopeError(f"metrics: modalities have different or zero row counts {rows}")
+
+
+def cluster_summary(vectors: dict[str, np.ndarray], texts: list[str] | None, k: int = 10, method: str = "amumo",
+                    block: str | None = None, modalities: list[str] | None = None) -> dict:
+    """Labels (1..k), sizes, Amumo's sort order and n-gram labels of one clustering."""
+    modalities = modalities or list(vectors)
+    block = block or f"{modalities[1]}_{modalities[0]}"
+    rows, columns = _block_modalities(block, modalities)
+    if method == "amumo":
+        labels = amumo_clusters_from_embeddings(vectors[rows], vectors[columns], k)
+    elif method == "kmeans":
+        labels = kmeans_clusters(vectors[columns], vectors[rows], k)
+    else:
+        raise GapscopeError(f"clustering: unknown method {method!r} (choose from {', '.join(CLUSTER_METHODS)})")
+    return {"labels": np.asarray(labels, dtype=int), "block": block, "cluster_sizes": cluster_sizes(labels),
+            "cluster_sort_idcs": sort_order(labels).tolist(),
+            "cluster_labels": ngram_labels(texts, labels) if texts is not None else []}
+
+
+def _block_modalities(block: str, modalities: list[str]) -> tuple[str, str]:
+    """Split "rows_columns" into two known modality names."""
+    for m in modalities:
+        if block.startswith(m + "_") and block[len(m) + 1:] in modalities:
+            return m, block[len(m) + 1:]
+    raise GapscopeError(f"clustering: block {block!r} is not '<rows>_<columns>' of modalities {modalities}")
+
+
+def _recalls(vectors: dict[str, np.ndarray], modalities: list[str]) -> dict:
+    """Recall@1/5/10 in both directions for every pair of modalities."""
+    out = {}
+    for a, b in combinations(modalities, 2):
+        forward, backward = ranks_both(vectors[a], vectors[b])
+        out[f"{a}_to_{b}"], out[f"{b}_to_{a}"] = recall_at_k(forward), recall_at_k(backward)
+    return out
+
+
+def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit_scale: float,
+                    texts: list[str] | None, loss: str = "infonce", batch_size: int | None = None,
+                    closed_gap: bool = False, clusters: int = 10, cluster_method: str = "amumo",
+                    cluster_block: str | None = None) -> dict:
+    """Every metric of one model on one dataset as plain JSON values."""
+    _check(vectors, modalities)
+    vectors = {m: np.asarray(vectors[m]) for m in modalities}
+    if closed_gap:
+        vectors = close_gaps(vectors)
+    first, second = modalities[0], modalities[1]
+    a, b = vectors[first], vectors[second]
+    distances = {f"{x}_{y}": gap_distance(vectors[x], vectors[y]) for x, y in combinations(modalities, 2)}
+    clustering = cluster_summary(vectors, texts, clusters, cluster_method, cluster_block, modalities)
+    return {
+        "n": int(len(a)), "modalities": list(modalities), "closed_gap": bool(closed_gap),
+        "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
+        "loss": contrastive_loss(a, b, loss, logit_scale, batch_size), "loss_kind": loss,
+        "batch_size": batch_size, "logit_scale": float(logit_scale),
+        "recall_at_k": _recalls(vectors, modalities),
+        "cluster_method": cluster_method, "cluster_block": clustering["block"], "clusters": int(clusters),
+        "cluster_sizes": clustering["cluster_sizes"], "cluster_labels": clustering["cluster_labels"],
+        "cluster_sort_idcs": clustering["cluster_sort_idcs"],
+        "alignment": alignment(a, b), "uniformity": {m: uniformity(vectors[m]) for m in modalities},
+        "relative_gap": relative_gap(a, b), "matched_cosine": matched_cosine(a, b),
+        "unmatched_cosine": unmatched_cosine(a, b),
+    }

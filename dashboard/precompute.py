@@ -1,0 +1,82 @@
+"""Compute once and store the slow artefacts the dashboard reads (names in dashboard/store/artifacts.py).
+
+For one (dataset, model): the metrics summary (defaults of `gapscope metrics`), the projections PCA, UMAP, t-SNE,
+UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("gap") and with the gap closed
+("closed"), Amumo's and the default clustering with k = 10, and the loss landscape of the first modality pair.
+UMAP and t-SNE are skipped when asked (the dashboard computes them on demand).
+"""
+
+import numpy as np
+import pandas as pd
+
+from dashboard.analysis.closing import close_gaps
+from dashboard.analysis.landscape import loss_landscape
+from dashboard.analysis.projection import project_modalities, project_out_of_sample, project_pairs
+from dashboard.errors import GapscopeError
+from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics
+from dashboard.store import artifacts
+
+CLUSTER_K = 10
+
+
+def _frame(item_ids: list[str], coords: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long table item_id, modality, x, y from per-modality coordinates."""
+    parts = [pd.DataFrame({"item_id": item_ids, "modality": m, "x": c[:, 0].astype(float), "y": c[:, 1].astype(float)})
+             for m, c in coords.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _projections(store, dataset: str, model: str, item_ids: list[str], vectors: dict[str, np.ndarray],
+                 closed: bool, methods: list[str]) -> None:
+    """Store every projection of one variant (gap or closed)."""
+    names, blocks = list(vectors), list(vectors.values())
+    for method in methods:
+        coords = dict(zip(names, project_modalities(blocks, method)))
+        store.put_frame(dataset, model, artifacts.PROJECTION, artifacts.projection_key(method, closed),
+                        _frame(item_ids, coords))
+    if "umap" in methods:
+        coords = dict(zip(names, project_out_of_sample(blocks[0], blocks[1:])))
+        store.put_frame(dataset, model, artifacts.PROJECTION, artifacts.projection_key("umap_oos", closed),
+                        _frame(item_ids, coords))
+    pairs = {"pair": project_pairs(blocks, "pca")}
+    store.put_frame(dataset, model, artifacts.PROJECTION, artifacts.projection_key("pairs_pca", closed),
+                    _frame(item_ids, pairs))
+
+
+def _texts(store, dataset: str, item_ids: list[str]) -> list[str] | None:
+    """Captions of the items in the given order, or None when the dataset has no text."""
+    items = store.items(dataset).set_index("item_id")
+    texts = items["text"].reindex(item_ids)
+    return None if texts.isna().all() else texts.fillna("").astype(str).tolist()
+
+
+def _clusters(store, dataset: str, model: str, item_ids: list[str], vectors: dict[str, np.ndarray],
+              texts: list[str] | None) -> None:
+    """Store Amumo's and the default clustering (k = 10) with each item's cluster label."""
+    k = min(CLUSTER_K, len(item_ids))
+    for method in ("amumo", DEFAULT_CLUSTER_METHOD):
+        summary = cluster_summary(vectors, texts, k, method)
+        names = dict(zip(sorted(set(summary["labels"].tolist())), summary["cluster_labels"] or []))
+        frame = pd.DataFrame({"item_id": item_ids, "cluster": summary["labels"].astype(int),
+                              "label": [names.get(c, str(c)) for c in summary["labels"].tolist()]})
+        store.put_frame(dataset, model, artifacts.CLUSTERS, artifacts.clusters_key(method, k, summary["block"]), frame)
+
+
+def precompute(store, dataset: str, model: str, *, umap: bool = True, tsne: bool = True) -> None:
+    """Compute and store the metrics summary, projections, clusterings and loss landscape of one model."""
+    modalities = store.dataset(dataset)["modalities"]
+    paired = store.pairs(dataset, model, modalities)
+    if len(paired) < 3:
+        raise GapscopeError(f"precompute {dataset}/{model}: needs at least 3 items with every modality, has {len(paired)}")
+    scale = float(store.model(model)["logit_scale"])
+    texts = _texts(store, dataset, paired.item_ids)
+    summary = compute_metrics(paired.vectors, modalities, scale, texts, clusters=min(CLUSTER_K, len(paired)))
+    store.put_json(dataset, model, artifacts.METRICS, "summary", summary)
+    methods = ["pca"] + (["umap"] if umap else []) + (["tsne"] if tsne else [])
+    for closed in (False, True):
+        vectors = close_gaps(paired.vectors) if closed else paired.vectors
+        _projections(store, dataset, model, paired.item_ids, vectors, closed, methods)
+    _clusters(store, dataset, model, paired.item_ids, paired.vectors, texts)
+    first, second = modalities[0], modalities[1]
+    landscape = loss_landscape(paired.vectors[first], paired.vectors[second], scale)
+    store.put_json(dataset, model, artifacts.LANDSCAPE, f"{first}_{second}", landscape)

@@ -1,0 +1,196 @@
+"""Cached calls into the analyses for the subset in view (keyed by View.key, the model and the options).
+
+Slow work is bounded: UMAP and t-SNE come from the store's projection artefacts when present, otherwise they
+run only when asked (a button) on at most MAX_EMBED_PAIRS pairs; clustering beyond the analysis module's linkage
+limit uses its k-means pre-clustering. Everything else is O(N d) and runs on each rerun from the cache.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.analysis import clustering, projection
+from dashboard.analysis.closing import close_gaps
+from dashboard.analysis.similarity import normalize
+from dashboard.errors import GapscopeError
+from dashboard.figures.heatmap import HeatmapData, similarity_blocks
+from dashboard.store import artifacts
+from dashboard.ui import loaders
+
+MAX_EMBED_PAIRS = 2000
+MAX_PCA_COMPONENTS = 10
+ViewKey = tuple
+
+
+def view_ids(key: ViewKey) -> list[str]:
+    """Item ids of a view key (store, version, dataset, sql, q, n, seed)."""
+    return loaders.subset(*key)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def vectors(key: ViewKey, model: str, closed: bool = False) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Item ids and normalised embeddings per modality of the view (gap closed when asked)."""
+    pairs = loaders.subset_pairs(key[0], key[1], key[2], model, view_ids(key))
+    blocks = {m: normalize(v, f"{model} {m}") for m, v in pairs.vectors.items()}
+    return pairs.item_ids, close_gaps(blocks) if closed and len(blocks) > 1 else blocks
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pair_cosines(key: ViewKey, model: str, closed: bool = False) -> pd.Series:
+    """Cosine of each item's first two modalities in the full space, indexed by item id."""
+    ids, blocks = vectors(key, model, closed)
+    first, second = list(blocks.values())[:2]
+    return pd.Series(np.einsum("ij,ij->i", first, second), index=ids, name="pair_cosine")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def clusters(key: ViewKey, model: str, k: int, block: str, closed: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Amumo's clusters (complete linkage on the rows of one modality block) of the view's items and their
+    n-gram labels; labels come from the store's clusters artefact when it covers every item."""
+    ids, blocks = vectors(key, model, closed)
+    stored = loaders.artifact_frame(key[0], key[1], key[2], model, artifacts.CLUSTERS,
+                                    artifacts.clusters_key("amumo", k, block))
+    if stored is not None and not closed and set(ids) <= set(stored["item_id"]):
+        labels = stored.set_index("item_id").loc[ids, "cluster"].to_numpy()
+    else:
+        rows, columns = _block_modalities(block, list(blocks))
+        labels = clustering.amumo_clusters_from_embeddings(blocks[rows], blocks[columns], k)
+    texts = loaders.items(key[0], key[1], key[2]).set_index("item_id").loc[ids, "text"].fillna("").tolist()
+    return np.asarray(labels), clustering.ngram_labels(texts, labels)
+
+
+def _block_modalities(block: str, modalities: list[str]) -> tuple[str, str]:
+    """The (rows, columns) modalities of a block name such as "text_image"."""
+    for rows in modalities:
+        if block.startswith(rows + "_") and block[len(rows) + 1:] in modalities:
+            return rows, block[len(rows) + 1:]
+    raise GapscopeError(f"clustering: block {block!r} is not <row modality>_<column modality> of "
+                        f"{', '.join(modalities)}")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def heatmap(key: ViewKey, model: str, closed: bool, order: tuple[int, ...] | None,
+            window: tuple[int, int] | None) -> HeatmapData:
+    """The (aggregated above MAX_SIDE rows) similarity heatmap of the view."""
+    ids, blocks = vectors(key, model, closed)
+    return similarity_blocks(blocks, ids, None if order is None else np.asarray(order), window)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pca_points(key: ViewKey, model: str, closed: bool, cx: int, cy: int) -> pd.DataFrame:
+    """PCA of [A; B; ...] (fitted on all modalities together, as Amumo), components cx and cy (1-based)."""
+    from sklearn.decomposition import PCA
+
+    ids, blocks = vectors(key, model, closed)
+    z = np.concatenate(list(blocks.values()))
+    wanted = min(max(cx, cy), z.shape[1], len(z))
+    coords = PCA(n_components=wanted).fit_transform(z)
+    if max(cx, cy) > wanted:
+        raise GapscopeError(f"PCA: component {max(cx, cy)} asked, only {wanted} available")
+    return _frame(ids, list(blocks), coords[:, [cx - 1, cy - 1]])
+
+
+def _frame(ids: list[str], modalities: list[str], coords: np.ndarray) -> pd.DataFrame:
+    """Points frame item_id, modality, x, y from stacked per-modality coordinates."""
+    return pd.DataFrame({"item_id": ids * len(modalities), "modality": np.repeat(modalities, len(ids)),
+                         "x": coords[:, 0], "y": coords[:, 1]})
+
+
+def stored_points(key: ViewKey, model: str, method: str, closed: bool) -> pd.DataFrame | None:
+    """A projection artefact restricted to the view (None when the store has none covering the view)."""
+    frame = loaders.artifact_frame(key[0], key[1], key[2], model, artifacts.PROJECTION,
+                                   artifacts.projection_key(method, closed))
+    if frame is None:
+        return None
+    frame = frame[frame["item_id"].isin(set(view_ids(key)))]
+    return frame[["item_id", "modality", "x", "y"]].reset_index(drop=True) if len(frame) else None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def computed_points(key: ViewKey, model: str, method: str, closed: bool, seed: int) -> pd.DataFrame:
+    """UMAP, t-SNE or out-of-sample UMAP of at most MAX_EMBED_PAIRS pairs of the view (seeded subsample)."""
+    ids, blocks = vectors(key, model, closed)
+    keep = np.arange(len(ids))
+    if len(ids) > MAX_EMBED_PAIRS:
+        keep = np.sort(np.random.default_rng(seed).choice(len(ids), MAX_EMBED_PAIRS, replace=False))
+    ids = [ids[i] for i in keep]
+    parts = [b[keep] for b in blocks.values()]
+    if method == "umap_oos":
+        coords = projection.project_out_of_sample(parts[0], parts[1:])
+    else:
+        coords = projection.project_modalities(parts, method)
+    return _frame(ids, list(blocks), np.concatenate(coords))
+
+
+def with_text(points: pd.DataFrame, key: ViewKey) -> pd.DataFrame:
+    """Points with each item's caption (for hover text)."""
+    texts = loaders.items(key[0], key[1], key[2]).set_index("item_id")["text"]
+    return points.assign(text=points["item_id"].map(texts))
+
+
+METRICS_SAMPLE = 2000
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict:
+    """The store's metrics artefact of (dataset, model), else compute_metrics on at most METRICS_SAMPLE pairs."""
+    from dashboard.metrics import compute_metrics
+
+    stored = loaders.artifact_json(path, version, dataset, model, artifacts.METRICS, "summary")
+    if stored is not None:
+        return {**stored, "source": "store"}
+    full = loaders.paired(path, version, dataset, model)
+    rows = np.arange(len(full))
+    if len(rows) > METRICS_SAMPLE:
+        rows = np.sort(np.random.default_rng(0).choice(len(rows), METRICS_SAMPLE, replace=False))
+    ids = [full.item_ids[i] for i in rows]
+    modalities = list(full.vectors)
+    texts = loaders.items(path, version, dataset).set_index("item_id")["text"].reindex(ids)
+    scale = float(loaders.model_record(path, version, model)["logit_scale"])
+    result = compute_metrics({m: v[rows] for m, v in full.vectors.items()}, modalities, scale,
+                             None if texts.isna().all() else texts.fillna("").tolist(), clusters=min(10, len(ids)))
+    return {**result, "source": "computed" if len(ids) == len(full) else f"computed on {len(ids)} sampled pairs"}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
+    """The loss landscape of a modality pair: the store's artefact (whole dataset) when the view is the whole
+    dataset, else computed on the view."""
+    from dashboard.analysis.landscape import loss_landscape
+
+    ids, blocks = vectors(key, model)
+    everything = len(ids) == len(loaders.paired(key[0], key[1], key[2], model))
+    stored = loaders.artifact_json(key[0], key[1], key[2], model, artifacts.LANDSCAPE, f"{first}_{second}")
+    if stored is not None and everything:
+        return stored
+    scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
+    return loss_landscape(blocks[first], blocks[second], scale)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame:
+    """Every metric for every modality pair of the view: gap, loss, recalls, alignment, cosines."""
+    from itertools import combinations
+
+    from dashboard.analysis import alignment as al
+    from dashboard.analysis.gap import gap_report
+    from dashboard.analysis.loss import contrastive_loss
+    from dashboard.analysis.relative_gap import relative_gap
+    from dashboard.analysis.retrieval import partner_ranks, recall_at_k
+
+    ids, blocks = vectors(key, model, closed)
+    scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
+    report = gap_report(blocks)
+    rows = []
+    for a, b in combinations(blocks, 2):
+        x, y = blocks[a], blocks[b]
+        forward, backward = recall_at_k(partner_ranks(x, y)), recall_at_k(partner_ranks(y, x))
+        rows.append({"model": model, "pair": f"{a}_{b}", "n": len(ids), **report[f"{a}_{b}"],
+                     "loss": contrastive_loss(x, y, "infonce", scale),
+                     **{f"R@{k} {a}→{b}": v for k, v in forward.items()},
+                     **{f"R@{k} {b}→{a}": v for k, v in backward.items()},
+                     "alignment": al.alignment(x, y), f"uniformity {a}": al.uniformity(x),
+                     f"uniformity {b}": al.uniformity(y), "relative_gap": relative_gap(x, y),
+                     "matched_cosine": al.matched_cosine(x, y), "unmatched_cosine": al.unmatched_cosine(x, y)})
+    return pd.DataFrame(rows)

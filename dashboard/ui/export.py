@@ -1,0 +1,42 @@
+"""Export buttons (data made only when clicked, so nothing big is held per rerun): figures as HTML (PNG with kaleido when installed; the plotly toolbar's camera button
+downloads a PNG in the browser either way) and tables as CSV/JSON."""
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+HAS_KALEIDO = importlib.util.find_spec("kaleido") is not None
+
+
+def _slug(name: str) -> str:
+    """A file-name-safe version of a title."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "gapscope"
+
+
+def figure_buttons(figure: go.Figure, name: str, key: str, data: pd.DataFrame | None = None, where=st) -> None:
+    """Download buttons for a figure: HTML (plotly.js inlined, works offline), PNG if kaleido is there, CSV data."""
+    slug = _slug(name)
+    columns = where.columns(3)
+    columns[0].download_button("Figure (HTML)", lambda: figure.to_html(include_plotlyjs=True, full_html=True),
+                               file_name=f"{slug}.html", mime="text/html", key=f"{key}_html",
+                               on_click="ignore")
+    if HAS_KALEIDO:
+        columns[1].download_button("Figure (PNG)", lambda: figure.to_image(format="png"), file_name=f"{slug}.png",
+                                   mime="image/png", key=f"{key}_png", on_click="ignore")
+    if data is not None:
+        columns[2].download_button("Data (CSV)", lambda: data.to_csv(index=False), file_name=f"{slug}.csv",
+                                   mime="text/csv", key=f"{key}_csv", on_click="ignore")
+
+
+def table_buttons(frame: pd.DataFrame, name: str, key: str, where=st) -> None:
+    """Download buttons for a table as CSV and JSON."""
+    slug = _slug(name)
+    left, right = where.columns(2)
+    left.download_button("CSV", lambda: frame.to_csv(index=False), file_name=f"{slug}.csv", mime="text/csv",
+                         key=f"{key}_csv", on_click="ignore")
+    right.download_button("JSON", lambda: frame.to_json(orient="records", indent=1), file_name=f"{slug}.json",
+                          mime="application/json", key=f"{key}_json", on_click="ignore")

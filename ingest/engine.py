@@ -1,0 +1,223 @@
+"""The local ingest engine: plan what is left to embed, decode in parallel workers, encode batches, write each batch.
+
+`run_ingest` opens the dataset and loads the model by name; `ingest_source` does the work for an opened source and
+an encoder factory (what tests and other engines reuse). Decoding runs in torch DataLoader worker processes (forked:
+the encoder's CPU preprocessing comes with them); batches arrive collated (same-shape tensors stacked, pinned when
+the device is CUDA) and are encoded in the main process, while the previous batch is written by a writer thread.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from dashboard.errors import GapscopeError
+from dashboard.store import Store
+from ingest import writer
+from ingest.base import DatasetSource, Encoder, Record
+from ingest.datasets import open_dataset
+from ingest.prepare import Batch, Prepared, as_list, collate, prepare, present
+from ingest.report import IngestReport
+
+
+@dataclass
+class Options:
+    """How an ingest runs (the CLI's flags)."""
+
+    batch_size: int = 64
+    workers: int = min(8, os.cpu_count() or 1)
+    device: str = "cpu"
+    limit: int | None = None
+    sample: int | None = None
+    seed: int = 0
+    progress: bool = True
+    precompute: bool = True
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_device(device: str) -> str:
+    """'auto' is cuda when a GPU is visible, else cpu."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def select(records: list[Record], limit: int | None, sample: int | None, seed: int) -> list[tuple[int, Record]]:
+    """(position, record) pairs chosen: a seeded random sample of N (kept in order), then the first `limit`."""
+    ids = [r.item_id for r in records]
+    if len(set(ids)) != len(ids):
+        dup = next(i for k, i in enumerate(ids) if i in ids[:k])
+        raise GapscopeError(f"dataset: item id {dup!r} occurs more than once")
+    chosen = list(enumerate(records))
+    if sample is not None and sample < len(chosen):
+        keep = np.sort(np.random.default_rng(seed).choice(len(chosen), size=sample, replace=False))
+        chosen = [chosen[k] for k in keep]
+    return chosen[:limit] if limit is not None else chosen
+
+
+def pending(source: DatasetSource, chosen: list[tuple[int, Record]], modalities: list[str],
+            done: dict[str, set[str]]) -> list[tuple[int, Record]]:
+    """The chosen records not yet embedded in every modality they have."""
+    return [(k, r) for k, r in chosen
+            if not all(r.item_id in done.get(m, ()) for m in modalities if present(source, r, m))]
+
+
+def embed_modalities(source: DatasetSource, encoder: Encoder) -> list[str]:
+    """The dataset's modalities the model embeds; none is an error."""
+    shared = [m for m in source.modalities if m in encoder.modalities]
+    if not shared:
+        raise GapscopeError(f"model {encoder.name!r} ({', '.join(encoder.modalities)}) embeds no modality of dataset "
+                            f"{source.name!r} ({', '.join(source.modalities)})")
+    return shared
+
+
+def encode_batch(encoder: Encoder, batch: Batch, device: str) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Embeddings of a collated batch, by modality, with their item ids."""
+    out = {}
+    for modality, rows in batch.rows.items():
+        vectors = np.asarray(encoder.encode(modality, as_list(batch.inputs[modality], device)), dtype=np.float32)
+        out[modality] = ([batch.good[k].record.item_id for k in rows], vectors)
+    return out
+
+
+class _Decoding:
+    """Map-style dataset of the pending records for a torch DataLoader (each index is one prepared item)."""
+
+    def __init__(self, source: DatasetSource, encoder: Encoder, work: list[tuple[int, Record]], modalities: list[str]):
+        self.source, self.encoder, self.work, self.modalities = source, encoder, work, modalities
+
+    def __len__(self) -> int:
+        return len(self.work)
+
+    def __getitem__(self, index: int) -> Prepared:
+        position, record = self.work[index]
+        return prepare(self.source, self.encoder, position, record, self.modalities)
+
+
+def _worker_init(_: int) -> None:
+    """One torch thread per decoding worker (the workers are the parallelism)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def batches(source: DatasetSource, encoder: Encoder, work: list[tuple[int, Record]], modalities: list[str],
+            options: Options) -> Iterable[Batch]:
+    """Collated batches of the pending records, decoded by `options.workers` processes (0: in this process)."""
+    from torch.utils.data import DataLoader
+
+    workers = max(0, int(options.workers))
+    loader = DataLoader(_Decoding(source, encoder, work, modalities), batch_size=options.batch_size, shuffle=False,
+                        num_workers=workers, collate_fn=collate, pin_memory=options.device.startswith("cuda"),
+                        worker_init_fn=_worker_init if workers else None,
+                        prefetch_factor=4 if workers else None, multiprocessing_context="fork" if workers else None)
+    return loader
+
+
+def progress_bar(total: int, enabled: bool, what: str) -> Any:
+    """A tqdm bar on stderr with items/s and ETA."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="item", desc=what, file=sys.stderr, disable=not enabled, dynamic_ncols=True,
+                smoothing=0.1)
+
+
+def run_batches(store: Store, dataset: str, encoder: Encoder, stream: Iterable[Batch], report: IngestReport,
+                bar: Any, device: str) -> None:
+    """Encode each batch and hand it to a writer thread (at most one write in flight)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gapscope-writer") as pool:
+        inflight: Future | None = None
+        for batch in stream:
+            vectors = encode_batch(encoder, batch, device)
+            if inflight is not None:
+                inflight.result()
+            inflight = pool.submit(writer.write_batch, store, dataset, encoder.name, batch.good, vectors)
+            report.embedded += len(batch.good)
+            report.bad += [{"item_id": p.record.item_id, "reason": p.bad} for p in batch.bad]
+            bar.update(len(batch.good) + len(batch.bad))
+        if inflight is not None:
+            inflight.result()
+
+
+def finish(store: Store, dataset: str, encoder: Encoder, report: IngestReport, started: float, options: Options) -> IngestReport:
+    """Precompute the dashboard's artefacts (when that module exists and it is wanted), write the report."""
+    import importlib.util
+
+    if options.precompute and report.embedded and importlib.util.find_spec("dashboard.precompute") is not None:
+        from dashboard.precompute import precompute
+
+        precompute(store, dataset, encoder.name, umap=True, tsne=True)
+        report.precomputed = True
+    report.seconds = time.monotonic() - started
+    report.write()
+    return report
+
+
+def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: Callable[[], Encoder], kind: str,
+                  origin: str, name: str | None = None, options: Options | None = None) -> IngestReport:
+    """Embed the pending records of an opened source with the encoder `make_encoder` builds; resumable."""
+    options = options or Options()
+    started = time.monotonic()
+    store = Store.create(store_path)
+    encoder = make_encoder()
+    dataset = name or source.name
+    modalities = embed_modalities(source, encoder)
+    writer.register(store, dataset, source, kind, origin, encoder, options.config)
+    chosen = select(list(source.records()), options.limit, options.sample, options.seed)
+    work = pending(source, chosen, modalities, writer.embedded_ids(store, dataset, encoder.name))
+    report = IngestReport(str(store.path), dataset, encoder.name, "local", len(chosen), len(chosen) - len(work))
+    if work:
+        with progress_bar(len(work), options.progress, f"{dataset} x {encoder.name}") as bar:
+            run_batches(store, dataset, encoder, batches(source, encoder, work, modalities, options), report, bar,
+                        options.device)
+    return finish(store, dataset, encoder, report, started, options)
+
+
+def model_factory(model_spec: str, pretrained: str | None, device: str, precision: str) -> Callable[[], Encoder]:
+    """A picklable factory loading a registered model (so Ray actors can build it too)."""
+    return ModelFactory(model_spec, pretrained, device, precision)
+
+
+@dataclass(frozen=True)
+class ModelFactory:
+    """Loads `model_spec` through the model registry when called."""
+
+    spec: str
+    pretrained: str | None
+    device: str
+    precision: str
+
+    def __call__(self) -> Encoder:
+        from ingest.models.registry import load_model
+
+        return load_model(self.spec, self.pretrained, self.device, self.precision)
+
+
+def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spec: str, pretrained: str | None = None,
+               name: str | None = None, device: str = "auto", batch_size: int = 64, workers: int | None = None,
+               limit: int | None = None, sample: int | None = None, seed: int = 0, precision: str = "auto",
+               engine: str = "local", progress: bool = True, precompute: bool = True,
+               dataset_options: dict[str, Any] | None = None) -> IngestReport:
+    """Ingest a registered dataset type from `source` with a registered model into the store at `store_path`."""
+    if engine not in ("local", "ray"):
+        raise GapscopeError(f"engine {engine!r}: unknown (known: local, ray)")
+    opened = open_dataset(dataset_type, source, **(dataset_options or {}))
+    device = resolve_device(device)
+    options = Options(batch_size=int(batch_size), workers=Options.workers if workers is None else int(workers),
+                      device=device, limit=limit, sample=sample, seed=seed, progress=progress, precompute=precompute,
+                      config={"spec": model_spec, "pretrained": pretrained, "precision": precision})
+    factory = model_factory(model_spec, pretrained, device, precision)
+    origin = str(Path(source).expanduser().resolve())
+    if engine == "ray":
+        from ingest.ray_engine import ingest_source_ray
+
+        return ingest_source_ray(store_path, opened, factory, dataset_type, origin, name, options)
+    return ingest_source(store_path, opened, factory, dataset_type, origin, name, options)

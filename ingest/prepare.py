@@ -1,0 +1,110 @@
+"""Turning one Record into model inputs (decode, preprocess, thumbnail) and a list of them into a batch.
+
+Runs in decoding workers (local engine) or Ray map tasks; a BadItem anywhere makes the whole item bad, with the
+modality and reason recorded. Modalities a source marks optional and a record lacks are left out, not bad.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ingest.base import BadItem, DatasetSource, Encoder, Record
+
+THUMBNAIL_SIZE = 96
+THUMBNAIL_MODALITIES = ("image", "microscopy")
+REFS = {"image": "image_ref", "microscopy": "image_ref", "audio": "audio_ref", "molecule": "molecule", "text": "text"}
+
+
+@dataclass
+class Prepared:
+    """One record after decoding: model inputs by modality, or the reason it is bad."""
+
+    position: int
+    record: Record
+    inputs: dict[str, Any] = field(default_factory=dict)
+    thumbnail: bytes | None = None
+    bad: str | None = None
+
+
+def present(source: DatasetSource, record: Record, modality: str) -> bool:
+    """Whether the record has this modality (only optional modalities may be absent)."""
+    return modality not in getattr(source, "optional", set()) or bool(getattr(record, REFS.get(modality, "text"), None))
+
+
+def thumbnail(decoded: Any, modality: str, size: int = THUMBNAIL_SIZE) -> bytes:
+    """A small JPEG of a decoded image, or of channels 0, 3, 4 of a microscopy array (as Amumo shows them)."""
+    from PIL import Image
+
+    if modality == "microscopy":
+        array = decoded[..., [0, 3, 4]] if decoded.shape[-1] >= 5 else decoded[..., :3]
+        low, high = array.min(axis=(0, 1)), array.max(axis=(0, 1))
+        scaled = (array - low) / np.where(high > low, high - low, 1.0) * 255.0
+        decoded = Image.fromarray(scaled.astype(np.uint8))
+    small = decoded.copy()
+    small.thumbnail((size, size), reducing_gap=2.0)
+    buffer = io.BytesIO()
+    small.convert("RGB").save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def prepare(source: DatasetSource, encoder: Encoder, position: int, record: Record, modalities: list[str]) -> Prepared:
+    """Decode and preprocess the record's modalities; a thumbnail from its image when the dataset has one."""
+    out = Prepared(position, record)
+    wanted = [m for m in modalities if present(source, record, m)]
+    shown = next((m for m in THUMBNAIL_MODALITIES if m in source.modalities and present(source, record, m)), None)
+    modality = "?"
+    try:
+        for modality in dict.fromkeys(wanted + ([shown] if shown else [])):
+            decoded = source.decode(record, modality)
+            if modality == shown:
+                out.thumbnail = thumbnail(decoded, modality)
+            if modality in wanted:
+                out.inputs[modality] = encoder.preprocess(modality, decoded)
+    except BadItem as exc:
+        out.inputs, out.thumbnail, out.bad = {}, None, f"{modality}: {exc}"
+    return out
+
+
+@dataclass
+class Batch:
+    """Prepared items of one batch: the good ones, their inputs grouped by modality, and the bad ones."""
+
+    good: list[Prepared]
+    inputs: dict[str, Any]
+    rows: dict[str, list[int]]
+    bad: list[Prepared]
+
+
+def collate(items: list[Prepared]) -> Batch:
+    """Group inputs by modality; same-shape tensors are stacked into one (one transfer between processes)."""
+    good = [p for p in items if p.bad is None]
+    rows: dict[str, list[int]] = {}
+    for k, item in enumerate(good):
+        for modality in item.inputs:
+            rows.setdefault(modality, []).append(k)
+    inputs = {m: _stack([good[k].inputs[m] for k in ks]) for m, ks in rows.items()}
+    return Batch(good, inputs, rows, [p for p in items if p.bad is not None])
+
+
+def _stack(values: list[Any]) -> Any:
+    """A stacked tensor when every value is a tensor of one shape and dtype, else the list."""
+    import torch
+
+    if values and all(isinstance(v, torch.Tensor) for v in values):
+        if len({(tuple(v.shape), v.dtype) for v in values}) == 1:
+            return torch.stack(values)
+    return values
+
+
+def as_list(stacked: Any, device: str | None = None) -> list[Any]:
+    """The per-item inputs of a collated modality (a stacked tensor is moved to `device` first, then split)."""
+    import torch
+
+    if isinstance(stacked, torch.Tensor):
+        if device and device != "cpu":
+            stacked = stacked.to(device, non_blocking=True)
+        return list(stacked.unbind(0))
+    return list(stacked)

@@ -1,0 +1,56 @@
+"""The outcome of one ingest run: counts, bad items with reasons, speed; kept as JSON in the store folder."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPORT_DIR = "reports"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    store: str
+    dataset: str
+    model: str
+    engine: str
+    selected: int = 0
+    already_embedded: int = 0
+    embedded: int = 0
+    bad: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    precomputed: bool = False
+    report_path: str = ""
+
+    @property
+    def items_per_second(self) -> float:
+        """Items decoded and embedded per second of this run."""
+        return (self.embedded + len(self.bad)) / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return {**asdict(self), "bad_count": len(self.bad), "items_per_second": round(self.items_per_second, 2)}
+
+    def write(self) -> Path:
+        """Write the report to <store>/reports/ingest-<dataset>-<model>.json (the latest run of that pair)."""
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"ingest-{self.dataset}-{self.model}")
+        path = Path(self.store) / REPORT_DIR / f"{slug}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.report_path = str(path)
+        path.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
+        return path
+
+    def summary(self, shown: int = 10) -> str:
+        """A few lines for the terminal."""
+        lines = [f"ingest {self.dataset} x {self.model} ({self.engine}): {self.selected} selected, "
+                 f"{self.already_embedded} already embedded, {self.embedded} embedded, {len(self.bad)} bad, "
+                 f"{self.seconds:.1f} s ({self.items_per_second:.1f} items/s)"]
+        lines += [f"  bad {b['item_id']}: {b['reason']}" for b in self.bad[:shown]]
+        if len(self.bad) > shown:
+            lines.append(f"  ... {len(self.bad) - shown} more in {self.report_path}")
+        elif self.report_path:
+            lines.append(f"  report: {self.report_path}")
+        return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""Compare: two to four models side by side on the same items, with one colour scale and the same selection;
+metric differences and the pairs on which the models disagree most."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.figures.heatmap import color_range, heatmap_figure
+from dashboard.figures.scatter import pair_scatter
+from dashboard.ui import compute, loaders
+from dashboard.ui.export import table_buttons
+from dashboard.ui.guard import shown_errors
+from dashboard.ui.items import selection_summary
+from dashboard.ui.sidebar import View, selection, set_selection, sidebar
+
+st.title("Compare")
+view: View = sidebar(multi_model=True, min_models=2, max_models=4)
+if len(view.models) < 2:
+    st.info("Choose two to four models in the sidebar.")
+    st.stop()
+
+
+def common_ids(models: list[str]) -> list[str]:
+    """Items in view that every chosen model embedded."""
+    sets = [set(compute.vectors(view.key, m)[0]) for m in models]
+    return [i for i in view.item_ids if all(i in s for s in sets)]
+
+
+def disagreement(models: list[str], ids: list[str]) -> pd.DataFrame:
+    """Per pair: each model's pair cosine, its percentile within the model, and the spread of percentiles."""
+    frame = pd.DataFrame({m: compute.pair_cosines(view.key, m).reindex(ids) for m in models})
+    ranks = frame.rank(pct=True)
+    texts = loaders.items(view.store, view.version, view.dataset).set_index("item_id")["text"]
+    out = frame.add_prefix("cosine ").assign(spread=ranks.max(axis=1) - ranks.min(axis=1),
+                                             text=texts.reindex(ids).to_numpy())
+    return out.rename_axis("item_id").reset_index().sort_values("spread", ascending=False)
+
+
+with shown_errors():
+    ids = common_ids(view.models)
+    st.metric("Items compared", f"{len(ids):,}")
+    picked = set(selection(view))
+    heats = {m: compute.heatmap(view.key, m, False, None, None) for m in view.models}
+    zrange = color_range(*heats.values())
+    columns = st.columns(len(view.models))
+    for k, (column, model) in enumerate(zip(columns, view.models)):
+        column.plotly_chart(heatmap_figure(heats[model], title=model, zrange=zrange, height=360), key=f"cmp_heat_{k}")
+        points = compute.with_text(compute.pca_points(view.key, model, False, 1, 2), view.key)
+        points = points[points["item_id"].isin(set(ids))]
+        scatter = pair_scatter(points, compute.pair_cosines(view.key, model), title=f"PCA · {model}",
+                               highlight=picked or None, height=360)
+        event = column.plotly_chart(scatter, key=f"cmp_scatter_{k}", on_select="rerun",
+                                    selection_mode=("box", "lasso"))
+        chosen = [str(p["customdata"]) for p in (event.selection.points if event else []) if "customdata" in p]
+        if chosen and set(chosen) != picked:
+            set_selection(sorted(set(chosen), key=ids.index))
+            st.rerun()
+
+    st.subheader("Metric differences")
+    metrics = pd.concat([compute.pair_metrics(view.key, m) for m in view.models], ignore_index=True)
+    numeric = metrics.select_dtypes("number").columns.drop("n", errors="ignore")
+    base = metrics[metrics["model"] == view.models[0]].set_index("pair")[numeric]
+    diffs = pd.concat([(metrics[metrics["model"] == m].set_index("pair")[numeric] - base).assign(model=m)
+                       for m in view.models[1:]]).reset_index()
+    st.dataframe(metrics, hide_index=True)
+    st.caption(f"Differences to {view.models[0]}:")
+    st.dataframe(diffs, hide_index=True)
+    table_buttons(metrics, "compare-metrics", "cmp_metrics")
+
+    st.subheader("Pairs on which the models disagree most")
+    st.caption("spread = largest minus smallest percentile of the pair's cosine among each model's pairs")
+    table = disagreement(view.models, ids)
+    st.dataframe(table.head(25), hide_index=True)
+    table_buttons(table, "compare-disagreement", "cmp_disagree")
+
+if picked:
+    st.subheader("Selection (the same in every model)")
+    selection_summary(view, sorted(picked))

@@ -1,0 +1,122 @@
+"""Explore: Amumo's main view. Similarity heatmap linked to a projection scatter plot, gap closing, clustering,
+the in-modal difference view, box/lasso selection summaries and item details."""
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.analysis.clustering import cluster_sizes, sort_order
+from dashboard.figures.heatmap import MAX_SIDE, difference_blocks, heatmap_figure
+from dashboard.figures.scatter import pair_scatter
+from dashboard.ui import compute, widgets
+from dashboard.ui.export import figure_buttons, table_buttons
+from dashboard.ui.guard import shown_errors
+from dashboard.ui.items import selection_summary, show_item
+from dashboard.ui.linked import show_linked
+from dashboard.ui.sidebar import View, selection, set_selection, sidebar
+
+PROJECTIONS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE", "umap_oos": "UMAP out-of-sample"}
+
+st.title("Explore")
+view: View = sidebar()
+st.metric("Items", f"{len(view.item_ids):,}")
+
+top = st.columns(4)
+closed = widgets.toggle("Close the modality gap", "closed", False, where=top[0])
+mode = widgets.radio("Heatmap", ["similarity", "in-modal difference"], "view", "similarity", where=top[1])
+lines = widgets.toggle("Lines between pairs", "lines", True, where=top[2])
+colour_lines = widgets.toggle("Colour lines by pair cosine", "lc", True, where=top[3])
+
+with st.expander("Cluster the matrix by similarity", expanded=False):
+    cluster_on = widgets.toggle("Cluster the matrix by similarity", "cluster", False)
+    blocks = [f"{a}_{b}" for a, b in product(view.modalities, repeat=2)]
+    default_block = f"{view.modalities[1 % len(view.modalities)]}_{view.modalities[0]}"
+    k = widgets.number("Clusters (k)", "k", 10, 1, 50)
+    block = widgets.selectbox("Block to cluster on (rows_columns)", blocks, "block", default_block)
+
+with st.expander("Projection", expanded=True):
+    left, mid, right = st.columns(3)
+    method = widgets.selectbox("Method", list(PROJECTIONS), "proj", "pca", where=left, format_func=PROJECTIONS.get)
+    cx = widgets.number("x component (PCA)", "cx", 1, 1, compute.MAX_PCA_COMPONENTS, where=mid)
+    cy = widgets.number("y component (PCA)", "cy", 2, 1, compute.MAX_PCA_COMPONENTS, where=right)
+
+order, cluster_table = None, None
+if cluster_on:
+    with shown_errors(), st.spinner("Clustering…"):
+        labels, names = compute.clusters(view.key, view.model, k, block, closed)
+        order = tuple(int(i) for i in sort_order(labels))
+        cluster_table = {"cluster": sorted(set(int(c) for c in labels)), "size": cluster_sizes(labels), "label": names}
+
+runs = max(1, MAX_SIDE // len(view.modalities))
+windows = ["all items"] + [f"items {s + 1}–{min(s + runs, len(view.item_ids))}"
+                           for s in range(0, len(view.item_ids), runs)] if len(view.item_ids) > runs else ["all items"]
+zoom_name = widgets.selectbox("Zoom into a block of items (the full heatmap shows block means)", windows, "zoom",
+                              "all items") if len(windows) > 1 else "all items"
+zoom = windows.index(zoom_name)
+window = None if zoom == 0 else ((zoom - 1) * runs, zoom * runs)
+
+points, scatter = None, None
+with shown_errors():
+    if method == "pca":
+        points = compute.pca_points(view.key, view.model, closed, cx, cy)
+    else:
+        points = compute.stored_points(view.key, view.model, method, closed)
+        if points is None and st.button(f"Compute {PROJECTIONS[method]} (at most {compute.MAX_EMBED_PAIRS} pairs)"):
+            with st.status(f"Computing {PROJECTIONS[method]}…", expanded=False):
+                points = compute.computed_points(view.key, view.model, method, closed, view.subset["seed"])
+        elif points is None:
+            st.info(f"{PROJECTIONS[method]} is not stored for this model; press the button to compute it.")
+    if points is not None:
+        points = compute.with_text(points, view.key)
+        cosine = compute.pair_cosines(view.key, view.model, closed) if colour_lines else None
+        scatter = pair_scatter(points, cosine, lines, title=f"{PROJECTIONS[method]} · {view.model}",
+                               highlight=set(selection(view)) or None)
+
+with shown_errors():
+    heat = compute.heatmap(view.key, view.model, closed, order, window)
+    shown = difference_blocks(heat, view.modalities[0], view.modalities[1]) if mode != "similarity" and \
+        len(view.modalities) > 1 else heat
+    title = f"{view.model}{' (gap closed)' if closed else ''}" + (" · block means" if heat.aggregated else "")
+    heat_fig = heatmap_figure(shown, title=title, diverging=mode != "similarity")
+    event = show_linked(view, shown, heat_fig, points, scatter, key="explore_linked")
+    if event and "selected" in event:
+        set_selection(event["selected"])
+    if event and "item" in event:
+        st.session_state["w_item"] = event["item"]
+    matrix = pd.DataFrame(shown.matrix, columns=shown.labels).assign(row=shown.labels)
+    figure_buttons(heat_fig, f"heatmap-{view.dataset}-{view.model}", "exp_heat", data=matrix)
+    if scatter is not None:
+        figure_buttons(scatter, f"scatter-{view.dataset}-{view.model}", "exp_scatter", data=points)
+
+if cluster_table is not None:
+    st.subheader("Clusters")
+    frame = pd.DataFrame(cluster_table)
+    st.dataframe(frame, hide_index=True)
+    table_buttons(frame, f"clusters-{view.model}-{block}-{k}", "exp_clusters")
+    options = ["none"] + [f"{c}: {n}" for c, n in zip(frame["cluster"], frame["label"])]
+
+    def _pick_cluster() -> None:
+        """Select the items of the chosen cluster."""
+        chosen = st.session_state["w_select_cluster"]
+        cid = None if chosen == "none" else int(chosen.split(":")[0])
+        ids = compute.vectors(view.key, view.model, closed)[0]
+        set_selection([] if cid is None else [ids[i] for i in np.flatnonzero(labels == cid)])
+
+    st.selectbox("Select a cluster", options, key="w_select_cluster", on_change=_pick_cluster)
+
+picked = selection(view)
+st.subheader("Selection")
+if picked:
+    selection_summary(view, picked)
+    if st.button("Clear selection"):
+        set_selection([])
+        st.rerun()
+else:
+    st.caption("Select points with the box or lasso tool in the scatter plot, or pick a cluster.")
+
+item = widgets.text("Show item (id)", "item", "")
+if item:
+    show_item(view, item)

@@ -1,0 +1,115 @@
+"""End-to-end fixtures: a synthetic store (precomputed artefacts), `streamlit run app.py` on a free port with
+GAPSCOPE_STORE pointing at it, and Debian's headless Chromium driven by Playwright (never `playwright install`)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dashboard.store import Store
+from dashboard.synthetic import build_synthetic_store
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+N_ITEMS = 40
+START_TIMEOUT_S = 90
+
+
+def _free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    """Block until Streamlit answers its health check; fail with the server log if it exits or never does."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def store_path(tmp_path_factory) -> str:
+    """A synthetic store of N_ITEMS items, two models, with the precomputed artefacts the pages read."""
+    path = tmp_path_factory.mktemp("browser") / "store"
+    store = build_synthetic_store(path, n=N_ITEMS, dim=16)
+    from dashboard.precompute import precompute
+
+    for model in ("synth-a", "synth-b"):
+        precompute(store, "synthetic", model, umap=False, tsne=False)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def store(store_path) -> Store:
+    """The same store, open read-only for expectations."""
+    return Store.open(store_path)
+
+
+@pytest.fixture(scope="session")
+def server(store_path, tmp_path_factory) -> str:
+    """The dashboard's base URL; the server is stopped (by its process id) at the end of the session."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = dict(os.environ, GAPSCOPE_STORE=store_path, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page (own context, so no state is shared between tests)."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1200})
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go (gitignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

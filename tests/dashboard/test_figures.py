@@ -1,0 +1,150 @@
+"""Figure builders: exact block-mean aggregation, zoom, difference view, WebGL scatter with coloured pair lines."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from dash_helpers import array
+
+from dashboard.errors import GapscopeError
+from dashboard.figures.bars import metric_bars
+from dashboard.figures.heatmap import (MAX_SIDE, color_range, difference_blocks, heatmap_figure,
+                                       similarity_blocks)
+from dashboard.figures.landscape import landscape_figure
+from dashboard.figures.molecule import molecule_png
+from dashboard.figures.scatter import LINE_BINS, pair_scatter
+from dashboard.synthetic import synthetic_vectors
+
+
+def _vectors(n: int, dim: int = 8, seed: int = 0) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Ids and normalised image/text vectors."""
+    _, vectors = synthetic_vectors(n, dim, ["image", "text"], seed=seed)
+    return [f"i{k}" for k in range(n)], vectors
+
+
+def _full(vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """The full cosine matrix [A; B][A; B]^T."""
+    z = np.concatenate(list(vectors.values())).astype(np.float64)
+    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    return z @ z.T
+
+
+def test_small_heatmap_is_the_full_cosine_matrix() -> None:
+    ids, vectors = _vectors(30)
+    data = similarity_blocks(vectors, ids)
+    assert not data.aggregated and data.block == 30 and data.boundaries == [30]
+    np.testing.assert_allclose(data.matrix, _full(vectors), atol=1e-5)
+    assert data.labels[0] == "image · i0" and data.labels[30] == "text · i0"
+
+
+def test_large_heatmap_holds_exact_block_means() -> None:
+    ids, vectors = _vectors(1000)
+    data = similarity_blocks(vectors, ids, max_side=100)
+    assert data.aggregated and data.matrix.shape == (100, 100) and data.block == 50
+    full = _full(vectors)
+    # row run 3 of images (items 60..79) against column run 7 of texts (items 140..159)
+    expected = full[60:80, 1000 + 140:1000 + 160].mean()
+    assert data.matrix[3, 50 + 7] == pytest.approx(expected, abs=1e-5)
+    assert data.row_items[3] == ids[60:80]
+
+
+def test_order_and_zoom_window() -> None:
+    ids, vectors = _vectors(1000)
+    order = np.arange(1000)[::-1]
+    data = similarity_blocks(vectors, ids, order=order, window=(10, 40), max_side=100)
+    assert not data.aggregated and data.block == 30
+    assert data.row_items[0] == [ids[989]]
+    full = _full(vectors)
+    assert data.matrix[0, 30] == pytest.approx(full[989, 1000 + 989], abs=1e-5)
+    with pytest.raises(GapscopeError, match="zoom window"):
+        similarity_blocks(vectors, ids, window=(2000, 2100))
+
+
+def test_payload_stays_small_at_any_n() -> None:
+    ids, vectors = _vectors(20000, dim=4)
+    figure = heatmap_figure(similarity_blocks(vectors, ids))
+    assert len(figure.to_json()) < 3_000_000
+    assert array(figure.data[0].z).shape == (MAX_SIDE, MAX_SIDE)
+
+
+def test_difference_view_is_image_minus_text() -> None:
+    ids, vectors = _vectors(20)
+    data = similarity_blocks(vectors, ids)
+    diff = difference_blocks(data, "image", "text")
+    full = _full(vectors)
+    np.testing.assert_allclose(diff.matrix, full[:20, :20] - full[20:, 20:], atol=1e-5)
+    with pytest.raises(GapscopeError, match="no modality 'audio'"):
+        difference_blocks(data, "image", "audio")
+
+
+def test_empty_subset_is_a_one_line_error() -> None:
+    with pytest.raises(GapscopeError, match="empty"):
+        similarity_blocks({"image": np.zeros((0, 4))}, [])
+
+
+def test_heatmap_figure_has_block_lines_and_one_colour_scale() -> None:
+    ids, vectors = _vectors(10)
+    a = similarity_blocks(vectors, ids)
+    b = similarity_blocks({m: v[::-1] for m, v in vectors.items()}, ids)
+    zrange = color_range(a, b)
+    figure = heatmap_figure(a, zrange=zrange)
+    trace = figure.data[0]
+    assert (trace.zmin, trace.zmax) == zrange
+    assert isinstance(trace, go.Heatmap) and len(figure.layout.shapes) == 2
+    assert {s.x0 for s in figure.layout.shapes if s.x0 == s.x1} == {9.5}
+    assert list(figure.layout.xaxis.ticktext) == ["image", "text"]
+    diverging = heatmap_figure(difference_blocks(a, "image", "text"), diverging=True).data[0]
+    assert diverging.zmin == -diverging.zmax
+
+
+def _points(n: int = 20) -> pd.DataFrame:
+    """Two modalities, n items, item k at (k, 0) and (k, 1)."""
+    ids = [str(k) for k in range(n)]
+    return pd.DataFrame({"item_id": ids * 2, "modality": ["image"] * n + ["text"] * n,
+                         "x": list(range(n)) * 2, "y": [0.0] * n + [1.0] * n})
+
+
+def test_scatter_is_webgl_with_one_line_per_pair() -> None:
+    figure = pair_scatter(_points(), lines=True)
+    assert all(isinstance(t, go.Scattergl) for t in figure.data)
+    line = figure.data[0]
+    assert line.mode == "lines" and len(line.x) == 60
+    assert line.x[0] == line.x[1] == 0 and line.y[:2] == (0.0, 1.0) and line.x[2] is None
+    markers = [t for t in figure.data if t.mode == "markers"]
+    assert [t.name for t in markers] == ["image", "text"] and list(markers[0].customdata[:2]) == ["0", "1"]
+    assert figure.layout.dragmode == "lasso"
+
+
+def test_scatter_lines_coloured_by_pair_cosine() -> None:
+    cosine = pd.Series(np.linspace(0.1, 0.9, 20), index=[str(k) for k in range(20)])
+    figure = pair_scatter(_points(), cosine=cosine)
+    lines = [t for t in figure.data if t.mode == "lines"]
+    assert len(lines) == LINE_BINS
+    assert sum(len(t.x) // 3 for t in lines) == 20
+    colours = {t.line.color for t in lines}
+    assert len(colours) == LINE_BINS
+    bar = [t for t in figure.data if t.marker is not None and t.marker.showscale]
+    assert bar and bar[0].marker.cmin == pytest.approx(0.1) and bar[0].marker.cmax == pytest.approx(0.9)
+
+
+def test_scatter_highlight_dims_the_rest() -> None:
+    figure = pair_scatter(_points(4), lines=False, highlight={"1"})
+    opacity = list(figure.data[0].marker.opacity)
+    assert opacity == [0.2, 1.0, 0.2, 0.2] and len(figure.data) == 2
+
+
+def test_landscape_and_bars() -> None:
+    curves = {"m": {"deltas": [-1, 0, 1], "distances": [1.0, 0.5, -0.2], "losses": [2.0, 1.0, 3.0]}}
+    figure = landscape_figure(curves)
+    assert [list(t.y) for t in figure.data] == [[1.0, 0.5, -0.2], [2.0, 1.0, 3.0]]
+    frame = pd.DataFrame({"model": ["a", "b"], "loss": [1.0, 2.0], "gap_distance": [0.5, 0.1]})
+    bars = metric_bars(frame, ["loss", "gap_distance"])
+    assert [t.name for t in bars.data] == ["a", "b"] and list(bars.data[1].y) == [2.0, 0.1]
+
+
+def test_molecule_drawing() -> None:
+    image = molecule_png("c1ccccc1O")
+    assert image[:4] == b"\x89PNG" and len(image) > 500
+    with pytest.raises(GapscopeError, match="not a valid SMILES"):
+        molecule_png("((nonsense")
