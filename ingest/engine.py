@@ -38,6 +38,8 @@ class Options:
     seed: int = 0
     progress: bool = True
     precompute: bool = True
+    umap: bool = True
+    tsne: bool = True
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -148,14 +150,20 @@ def run_batches(store: Store, dataset: str, encoder: Encoder, stream: Iterable[B
 
 
 def finish(store: Store, dataset: str, encoder: Encoder, report: IngestReport, started: float, options: Options) -> IngestReport:
-    """Precompute the dashboard's artefacts (when that module exists and it is wanted), write the report."""
+    """Precompute the dashboard's artefacts (when that module exists and it is wanted), write the report.
+
+    A precompute that cannot run (e.g. the model embeds only some of the dataset's modalities) is noted in the
+    report; the embeddings stay, and `gapscope precompute` can be run later."""
     import importlib.util
 
     if options.precompute and report.embedded and importlib.util.find_spec("dashboard.precompute") is not None:
         from dashboard.precompute import precompute
 
-        precompute(store, dataset, encoder.name, umap=True, tsne=True)
-        report.precomputed = True
+        try:
+            precompute(store, dataset, encoder.name, umap=options.umap, tsne=options.tsne)
+            report.precomputed = True
+        except GapscopeError as exc:
+            report.precompute_error = str(exc)
     report.seconds = time.monotonic() - started
     report.write()
     return report
@@ -204,8 +212,8 @@ class ModelFactory:
 def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spec: str, pretrained: str | None = None,
                name: str | None = None, device: str = "auto", batch_size: int = 64, workers: int | None = None,
                limit: int | None = None, sample: int | None = None, seed: int = 0, precision: str = "auto",
-               engine: str = "local", progress: bool = True, precompute: bool = True,
-               dataset_options: dict[str, Any] | None = None) -> IngestReport:
+               engine: str = "local", progress: bool = True, precompute: bool = True, umap: bool = True,
+               tsne: bool = True, dataset_options: dict[str, Any] | None = None) -> IngestReport:
     """Ingest a registered dataset type from `source` with a registered model into the store at `store_path`."""
     if engine not in ("local", "ray"):
         raise GapscopeError(f"engine {engine!r}: unknown (known: local, ray)")
@@ -213,6 +221,7 @@ def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spe
     device = resolve_device(device)
     options = Options(batch_size=int(batch_size), workers=Options.workers if workers is None else int(workers),
                       device=device, limit=limit, sample=sample, seed=seed, progress=progress, precompute=precompute,
+                      umap=umap, tsne=tsne,
                       config={"spec": model_spec, "pretrained": pretrained, "precision": precision})
     factory = model_factory(model_spec, pretrained, device, precision)
     origin = str(Path(source).expanduser().resolve())

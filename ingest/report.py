@@ -23,6 +23,7 @@ class IngestReport:
     bad: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     precomputed: bool = False
+    precompute_error: str = ""
     report_path: str = ""
 
     @property
@@ -48,6 +49,8 @@ class IngestReport:
         lines = [f"ingest {self.dataset} x {self.model} ({self.engine}): {self.selected} selected, "
                  f"{self.already_embedded} already embedded, {self.embedded} embedded, {len(self.bad)} bad, "
                  f"{self.seconds:.1f} s ({self.items_per_second:.1f} items/s)"]
+        if self.precompute_error:
+            lines.append(f"  precompute skipped: {self.precompute_error}")
         lines += [f"  bad {b['item_id']}: {b['reason']}" for b in self.bad[:shown]]
         if len(self.bad) > shown:
             lines.append(f"  ... {len(self.bad) - shown} more in {self.report_path}")

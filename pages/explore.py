@@ -64,7 +64,10 @@ with shown_errors():
         points = compute.pca_points(view.key, view.model, closed, cx, cy)
     else:
         points = compute.stored_points(view.key, view.model, method, closed)
-        if points is None and st.button(f"Compute {PROJECTIONS[method]} (at most {compute.MAX_EMBED_PAIRS} pairs)"):
+        wanted, asked = (view.key, view.model, method, closed), st.session_state.setdefault("_gs_asked", set())
+        if points is None and (wanted in asked or st.button(f"Compute {PROJECTIONS[method]} "
+                                                            f"(at most {compute.MAX_EMBED_PAIRS} pairs)")):
+            asked.add(wanted)
             with st.status(f"Computing {PROJECTIONS[method]}…", expanded=False):
                 points = compute.computed_points(view.key, view.model, method, closed, view.subset["seed"])
         elif points is None:
@@ -85,7 +88,7 @@ with shown_errors():
     if event and "selected" in event:
         set_selection(event["selected"])
     if event and "item" in event:
-        st.session_state["w_item"] = event["item"]
+        widgets.set_from_page("item", event["item"])
     matrix = pd.DataFrame(shown.matrix, columns=shown.labels).assign(row=shown.labels)
     figure_buttons(heat_fig, f"heatmap-{view.dataset}-{view.model}", "exp_heat", data=matrix)
     if scatter is not None:

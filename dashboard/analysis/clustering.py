@@ -142,14 +142,20 @@ def amumo_clusters_from_embeddings(rows: np.ndarray, columns: np.ndarray, k: int
 
 
 def _kmeans_pp(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeding (Arthur & Vassilvitskii 2007): centres drawn with probability ~ squared distance."""
+    """Greedy k-means++ seeding (Arthur & Vassilvitskii 2007): of 2 + log k candidates drawn with probability ~
+    squared distance to the nearest centre, keep the one that lowers the total squared distance most."""
+    sq = np.einsum("ij,ij->i", z, z)
     centres = [z[rng.integers(len(z))]]
-    closest = ((z - centres[0]) ** 2).sum(axis=1)
+    closest = np.maximum(sq - 2.0 * (z @ centres[0]) + centres[0] @ centres[0], 0.0)
+    trials = 2 + int(np.log(k))
     for _ in range(1, k):
-        total = float(closest.sum())
-        pick = rng.choice(len(z), p=closest / total) if total > 0 else rng.integers(len(z))
-        centres.append(z[pick])
-        np.minimum(closest, ((z - z[pick]) ** 2).sum(axis=1), out=closest)
+        total = float(closest.sum(dtype=np.float64))
+        picks = rng.choice(len(z), size=trials, p=closest / total) if total > 0 else rng.integers(len(z), size=trials)
+        candidates = np.maximum(sq[None, :] - 2.0 * (z[picks] @ z.T) + sq[picks, None], 0.0)
+        candidates = np.minimum(candidates, closest[None, :])
+        best = int(candidates.sum(axis=1, dtype=np.float64).argmin())
+        centres.append(z[picks[best]])
+        closest = candidates[best]
     return np.array(centres, dtype=z.dtype)
 
 
@@ -172,8 +178,8 @@ def _lloyd(z: np.ndarray, centres: np.ndarray, iterations: int = 60, tol: float 
     return labels, inertia
 
 
-def kmeans_clusters(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0, restarts: int = 2) -> np.ndarray:
-    """Default method: labels 1..k of k-means (k-means++, best of `restarts`) on [normalise(a) | normalise(b)]."""
+def kmeans_clusters(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0, restarts: int = 1) -> np.ndarray:
+    """Default method: labels 1..k of k-means (greedy k-means++, best of `restarts`) on [normalise(a) | normalise(b)]."""
     z = np.concatenate([normalize(a, "first modality"), normalize(b, "second modality")], axis=1)
     z = (z / np.sqrt(2.0)).astype(np.float32)
     _check_k(k, len(z))

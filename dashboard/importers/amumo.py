@@ -20,8 +20,9 @@ from dashboard.store.artifacts import PROJECTION, projection_key
 from dashboard.store.validate import check_vectors
 from dashboard.thumbnails import open_image, thumbnail_bytes
 
-# exp(logit_scale) of the models Amumo ships, by case-insensitive name prefix (its README; CLOOME sets none).
-KNOWN_SCALES = (("cloome", 1.0), ("cloob", 30.0), ("cyclip", 100.0), ("clip", 100.0), ("imagebind", 1.0))
+# exp(logit_scale) of the models Amumo ships, by case-insensitive name prefix (CLOOME sets none). CyCLIP's checkpoint
+# stores logit_scale = 4.6052, so its scale is exp(4.6052) = 100.0007, not 100: Amumo's losses need the exact value.
+KNOWN_SCALES = (("cloome", 1.0), ("cloob", 30.0), ("cyclip", float(np.exp(4.6052))), ("clip", 100.0), ("imagebind", 1.0))
 SYMMETRY_TOLERANCE = 1e-6
 
 
@@ -172,7 +173,7 @@ def write_export(export: AmumoExport, store: Store, source: str) -> dict:
     for model in export.models:
         store.add_model(model.name, export.modalities, 0, model.logit_scale, family="amumo-gram", source=source)
         for modality, block in model.vectors.items():
-            store.add_embeddings(export.name, model.name, modality, list(export.items["item_id"]), block)
+            store.add_embeddings(export.name, model.name, modality, list(export.items["item_id"]), block, exact=True)
         if model.meta is not None:
             store.put_json(export.name, model.name, "amumo_meta", "meta_info", model.meta)
         _write_projections(export, model.name, store)

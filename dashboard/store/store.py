@@ -169,8 +169,10 @@ class Store:
         return record
 
     # -- embeddings --------------------------------------------------------------------------
-    def add_embeddings(self, dataset: str, model: str, modality: str, item_ids: list[str], vectors: np.ndarray) -> int:
-        """Store embeddings of items (idempotent: a (modality, item) already stored is kept)."""
+    def add_embeddings(self, dataset: str, model: str, modality: str, item_ids: list[str], vectors: np.ndarray,
+                       exact: bool = False) -> int:
+        """Store embeddings of items (idempotent: a (modality, item) already stored is kept); float32 unless
+        `exact`, which keeps float64 (for vectors rebuilt from a Gram matrix, where float32 costs 1e-5 in loss)."""
         info, record = self.dataset(dataset), self.model(model)
         if modality not in info["modalities"]:
             raise GapscopeError(f"dataset {dataset!r}: has no modality {modality!r} (has {', '.join(info['modalities'])})")
@@ -180,6 +182,7 @@ class Store:
         name = table_name(dataset, model)
         with self._db(write=True) as con:
             con.execute("INSERT OR IGNORE INTO vector_tables VALUES (?, ?, ?, ?)", [dataset, model, name, dim])
+        vectors = np.asarray(vectors, dtype=np.float64 if exact else np.float32)
         return self._vectors.upsert(name, modality, item_ids, vectors)
 
     def _expected_dim(self, dataset: str, model: str, model_dim: int, shape: tuple[int, ...]) -> int:

@@ -15,13 +15,13 @@ def table_name(dataset: str, model: str) -> str:
     return f"emb_{digest}"
 
 
-def _schema(dim: int) -> pa.Schema:
-    """Arrow schema of an embedding table of dimension `dim`."""
+def _schema(dim: int, value_type: pa.DataType) -> pa.Schema:
+    """Arrow schema of an embedding table of dimension `dim` (float32, or float64 for exact imports)."""
     return pa.schema([
         pa.field("key", pa.string()),
         pa.field("item_id", pa.string()),
         pa.field("modality", pa.string()),
-        pa.field("vector", pa.list_(pa.float32(), dim)),
+        pa.field("vector", pa.list_(value_type, dim)),
     ])
 
 
@@ -41,18 +41,23 @@ class VectorTables:
         return self._db.open_table(name)
 
     def upsert(self, name: str, modality: str, item_ids: list[str], vectors: np.ndarray) -> int:
-        """Insert rows whose key is new; existing keys are left as they are (idempotent). Returns rows sent."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        """Insert rows whose key is new; existing keys are left as they are (idempotent). Returns rows sent.
+
+        float64 input makes a float64 table (exact imports); anything else is stored as float32."""
+        if name in self.names():
+            value_type = self.open(name).schema.field("vector").type.value_type
+        else:
+            value_type = pa.float64() if np.asarray(vectors).dtype == np.float64 else pa.float32()
+            self._db.create_table(name, schema=_schema(np.shape(vectors)[1], value_type))
+        vectors = np.ascontiguousarray(vectors, dtype=value_type.to_pandas_dtype())
         keys = [f"{modality}/{i}" for i in item_ids]
-        flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        flat = pa.array(vectors.reshape(-1), type=value_type)
         data = pa.table({
             "key": pa.array(keys, pa.string()),
             "item_id": pa.array([str(i) for i in item_ids], pa.string()),
             "modality": pa.array([modality] * len(keys), pa.string()),
             "vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1]),
         })
-        if name not in self.names():
-            self._db.create_table(name, schema=_schema(vectors.shape[1]))
         table = self.open(name)
         table.merge_insert("key").when_not_matched_insert_all().execute(data)
         return len(keys)

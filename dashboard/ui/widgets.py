@@ -51,9 +51,7 @@ def number(label: str, key: str, default: int, low: int, high: int, where: Any =
 def text(label: str, key: str, default: str = "", where: Any = st, area: bool = False, **kwargs: Any) -> str:
     """A text input (or area) mirrored in the URL."""
     widget = where.text_area if area else where.text_input
-    if f"w_{key}" not in st.session_state:  # a value set by the page (e.g. a clicked item) must not be overridden
-        kwargs["value"] = state.get(key, default)
-    value = widget(label, key=f"w_{key}", **kwargs)
+    value = widget(label, value=state.get(key, default), key=f"w_{key}", **kwargs)
     state.put(key, value.strip(), default)
     return value.strip()
 
@@ -66,3 +64,9 @@ def radio(label: str, options: Sequence[str], key: str, default: str, where: Any
     value = where.radio(label, options, index=options.index(current), key=f"w_{key}", horizontal=True, **kwargs)
     state.put(key, value, default)
     return value
+
+
+def set_from_page(key: str, value: str) -> None:
+    """Set a widget's value from the page (e.g. a clicked item) before the widget is drawn in this run."""
+    state.put(key, value)
+    st.session_state.pop(f"w_{key}", None)

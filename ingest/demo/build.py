@@ -160,7 +160,7 @@ def _compact(store: Store) -> None:
     db = lancedb.connect(str(store.path / "vectors"))
     listed = db.list_tables()
     for table_name in getattr(listed, "tables", listed):
-        db.open_table(table_name).optimize(cleanup_older_than=datetime.timedelta(0))
+        db.open_table(table_name).optimize(cleanup_older_than=datetime.timedelta(0), delete_unverified=True)
 
 
 def build_demo(store_path: str | Path, options: BuildOptions | None = None) -> dict[str, Any]:

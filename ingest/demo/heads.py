@@ -50,7 +50,7 @@ def save_heads(path: Path, heads: DemoHeads, config: dict[str, Any]) -> None:
 
 def load_heads(path: Path) -> tuple[DemoHeads, dict[str, Any]]:
     """Read heads written by `save_heads`; a missing or foreign file is a GapscopeError."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     path = Path(path)
     if not path.is_file():
@@ -61,6 +61,6 @@ def load_heads(path: Path) -> tuple[DemoHeads, dict[str, Any]]:
             tensors = {k: handle.get_tensor(k) for k in handle.keys()}
         heads = DemoHeads(config["image_dim"], config["text_dim"], config["dim"], config["hidden"], 0.0)
         heads.load_state_dict(tensors)
-    except (KeyError, ValueError, RuntimeError, OSError) as exc:
+    except (KeyError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
         raise GapscopeError(f"{path}: not a demo head file ({str(exc).splitlines()[0]})") from exc
     return heads.eval(), config

@@ -39,8 +39,8 @@ def load_parts(family: str, model_class: str, name: str, pretrained: str | None,
         tokenizer = transformers.AutoTokenizer.from_pretrained(name)
         processor = getattr(transformers, processor_class).from_pretrained(name)
     except (OSError, ValueError) as error:
-        raise GapscopeError(f"model {what}: not a model folder nor a repository in the local Hugging Face cache "
-                            f"(known: {', '.join(known)}; {str(error).splitlines()[0]})") from None
+        raise GapscopeError(f"model {what}: neither a save_pretrained folder nor a repository in the local Hugging "
+                            f"Face cache (known repositories: {', '.join(known)}; {str(error).splitlines()[0]})") from None
     cls = getattr(transformers, model_class)
     if pretrained == "none":
         return cls(config).eval(), tokenizer, processor, f"{what} pretrained=none"

@@ -40,8 +40,8 @@ def build(family: str, name: str, pretrained: str | None) -> tuple[Any, Any, Any
     weights = _weights(what, name, pretrained)
     try:
         model, _, transform = open_clip.create_model_and_transforms(
-            name, pretrained=None if weights in ("none", "file") else weights)
-    except RuntimeError as error:
+            name, pretrained=None if weights in ("none", "file") else weights, load_weights=weights != "none")
+    except (RuntimeError, OSError, ValueError) as error:
         raise GapscopeError(f"model {what}: cannot load weights {weights!r} ({str(error).splitlines()[0]})") from None
     if weights == "file":
         path = runtime.existing_path(what, pretrained)
@@ -50,7 +50,7 @@ def build(family: str, name: str, pretrained: str | None) -> tuple[Any, Any, Any
         except (RuntimeError, KeyError) as error:
             raise GapscopeError(f"model {what}: checkpoint {path} does not fit the architecture "
                                 f"({str(error).splitlines()[0]})") from None
-    source = f"{what} pretrained={pretrained if weights == 'file' else weights}"
+    source = f"{what} pretrained={pretrained if weights == 'file' else weights or 'from the name'}"
     return model.eval(), transform, open_clip.get_tokenizer(name), source
 
 

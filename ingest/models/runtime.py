@@ -76,8 +76,18 @@ def existing_path(what: str, path: str) -> Path:
     """The path of an existing checkpoint file or folder; else a one-line error."""
     resolved = Path(path).expanduser()
     if not resolved.exists():
-        raise GapscopeError(f"model {what}: checkpoint {path} does not exist (pass an existing file, a tag, or none)")
+        raise GapscopeError(f"model {what}: checkpoint {path} does not exist ({nearby_checkpoints(resolved.parent)}; "
+                            f"or a tag, or none)")
     return resolved
+
+
+def nearby_checkpoints(folder: Path) -> str:
+    """What checkpoints a folder holds, for an error message."""
+    if not folder.is_dir():
+        return f"no folder {folder}"
+    found = sorted(p.name for p in folder.iterdir() if p.suffix in CHECKPOINT_SUFFIXES + (".npz", ".parquet", ".json")
+                   or p.is_dir())
+    return f"{folder} holds: {', '.join(found[:12]) or 'no checkpoints'}{' ...' if len(found) > 12 else ''}"
 
 
 def read_state_dict(what: str, path: str | Path) -> dict[str, torch.Tensor]:

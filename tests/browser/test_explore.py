@@ -22,9 +22,13 @@ def _component(page):
 
 
 def _hover_cell(page, frame, row: int, column: int, side: int) -> None:
-    """Move the mouse to the centre of heatmap cell (row, column) of a side x side matrix (row 0 at the top)."""
-    box = frame.locator("#gs-heatmap .nsewdrag").first.bounding_box()
-    page.mouse.move(box["x"] + (column + 0.5) * box["width"] / side, box["y"] + (row + 0.5) * box["height"] / side)
+    """Move the mouse to the centre of heatmap cell (row, column) of a side x side matrix (row 0 at the top); the
+    cells fill the bounding box of the heatmap's drawn image (the plot area around it may be wider or taller)."""
+    box = frame.locator("#gs-heatmap .heatmaplayer image").first.bounding_box()
+    x = box["x"] + (column + 0.5) * box["width"] / side
+    y = box["y"] + (row + 0.5) * box["height"] / side
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y, steps=3)
 
 
 @pytest.mark.browser
@@ -65,7 +69,7 @@ def test_a_sql_subset_changes_the_item_count_on_explore(server, page, store, art
     open_page(page, server, "explore")
     assert metric(page, "Items") == str(N_ITEMS)
     open_page(page, server, "sql")
-    editor = page.get_by_label("Query")
+    editor = page.get_by_label("Query", exact=True)
     editor.fill(SUBSET_SQL)
     editor.press("Control+Enter")
     settle(page)
@@ -78,7 +82,7 @@ def test_a_sql_subset_changes_the_item_count_on_explore(server, page, store, art
     settle(page)
     assert exceptions(page) == []
     assert metric(page, "Items") == str(expected) and expected < N_ITEMS
-    assert page.get_by_label("SQL subset").input_value() == SUBSET_SQL
+    assert page.get_by_role("textbox", name="SQL subset").input_value() == SUBSET_SQL
     page.screenshot(path=str(artifacts / "explore-after-sql.png"), full_page=True)
 
 
@@ -104,7 +108,7 @@ def test_a_copied_url_restores_the_view(server, browser, page, artifacts):
         assert metric(copy, "Items") == count
         assert copy.get_by_label("Close the modality gap").is_checked()
         assert copy.locator('[data-testid="stSidebar"]').get_by_text("synth-b").count() >= 1
-        assert copy.get_by_label("SQL subset").input_value() == SUBSET_SQL
+        assert copy.get_by_role("textbox", name="SQL subset").input_value() == SUBSET_SQL
         title = _component(copy).locator("#gs-heatmap .gtitle").inner_text()
         assert "synth-b" in title and "gap closed" in title
         copy.screenshot(path=str(artifacts / "url-restored.png"), full_page=True)

@@ -10,7 +10,8 @@ from dashboard.analysis.similarity import similarity_matrix
 from dashboard.cli import main
 from dashboard.store import Store
 
-MODELS = {"CLIP": 100.0, "CyCLIP": 100.0, "CLOOB": 30.0, "CLOOB_LAION400M": 30.0, "ImageBind": 1.0}
+# CyCLIP's checkpoint holds logit_scale 4.6052: exp of it is 100.0007, and a scale of exactly 100 misses by 1.1e-5.
+MODELS = {"CLIP": 100.0, "CyCLIP": float(np.exp(4.6052)), "CLOOB": 30.0, "CLOOB_LAION400M": 30.0, "ImageBind": 1.0}
 SET = "MSCOCO-Val_size-100"
 
 
@@ -58,3 +59,19 @@ def test_closed_gap_metrics_match_amumo_nogap_meta(model: str, mscoco_store: Pat
                          "--loss", "image_to_text", "--batch-size", "50", "--logit-scale", str(MODELS[model]))
     assert abs(result["gap_distance"] - meta["gap_distance"]) < 1e-6
     assert abs(result["loss"] - meta["loss"]) < 1e-5
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_pca_matches_amumo_projection(model: str, mscoco_store: Path, reference: Path) -> None:
+    import pandas as pd
+
+    from dashboard.analysis.projection import project_modalities
+
+    paired = Store.open(mscoco_store).pairs(SET, model)
+    images, texts = project_modalities([paired.vectors["image"], paired.vectors["text"]], "pca")
+    ours = np.vstack([images, texts])
+    exported = pd.read_csv(reference / SET / "projections.csv")
+    for axis, column in enumerate(("x", "y")):
+        expected = exported[f"{model}_PCA_{column}"].to_numpy()
+        sign = 1.0 if np.dot(ours[:, axis], expected) >= 0 else -1.0
+        assert np.abs(sign * ours[:, axis] - expected).max() < 2e-3

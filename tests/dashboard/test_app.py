@@ -3,7 +3,7 @@ URL restores the view, and widget changes are written back to the URL."""
 from __future__ import annotations
 
 import pytest
-from dash_helpers import metric, no_errors, widget
+from dash_helpers import linked_args, metric, no_errors, widget
 
 from dashboard.store import Store
 
@@ -81,12 +81,9 @@ def test_widget_changes_are_written_to_the_url(app) -> None:
 
 
 def test_sample_seed_changes_the_items(app) -> None:
-    first = app("explore", n="20", seed="1", sel="")
-    second = app("explore", n="20", seed="2")
-    ids = [
-        [row for row in __import__("json").loads(a.get("component_instance")[0].proto.json_args)["rows"][:20]]
-        for a in (first, second)]
-    assert len(set(ids[0])) == 20 and ids[0] != ids[1]
+    first, second, again = (app("explore", n="20", seed=seed) for seed in ("1", "2", "1"))
+    ids = [linked_args(at)["rows"][:20] for at in (first, second, again)]
+    assert len(set(ids[0])) == 20 and ids[0] != ids[1] and ids[0] == ids[2]
 
 
 def test_sql_subset_from_url(app, store_path: str) -> None:

@@ -70,10 +70,10 @@ def test_none_is_random_and_a_weights_folder_is_loaded_back(hf_clip_folder, tmp_
 
 
 def test_unknown_repository_lists_known_ones(tmp_path):
-    with pytest.raises(GapscopeError, match="not a model folder nor a repository in the local Hugging Face cache "
-                                            "\\(known: openai/clip-vit-base-patch32"):
+    with pytest.raises(GapscopeError, match="neither a save_pretrained folder nor a repository in the local Hugging "
+                                            "Face cache \\(known repositories: openai/clip-vit-base-patch32"):
         load_model("hf-clip:nobody/no-such-clip")
-    with pytest.raises(GapscopeError, match="known: google/siglip-base-patch16-224"):
+    with pytest.raises(GapscopeError, match="known repositories: google/siglip-base-patch16-224"):
         load_model("hf-siglip:nobody/no-such-siglip")
 
 

@@ -100,3 +100,17 @@ def test_bad_inputs_are_bad_items(open_clip_tiny):
         encoder.preprocess("image", np.zeros((4, 4, 3)))
     with pytest.raises(GapscopeError, match="no modality 'audio' \\(has image, text\\)"):
         encoder.preprocess("audio", None)
+
+
+def test_local_dir_with_open_clip_config_and_weights(open_clip_tiny, images, tmp_path):
+    import json
+    import open_clip
+    trained = load_model(f"open_clip:{open_clip_tiny['vit']}", pretrained="none")
+    config = {"model_cfg": open_clip.get_model_config(open_clip_tiny["vit"])}
+    (tmp_path / "open_clip_config.json").write_text(json.dumps(config))
+    torch.save(trained.model.state_dict(), tmp_path / "open_clip_pytorch_model.bin")
+    loaded = load_model(f"open_clip:local-dir:{tmp_path}")
+    for got, want in zip(embed(loaded, images), embed(trained, images)):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    with pytest.raises(GapscopeError, match="local-dir:.*absent: cannot load weights"):
+        load_model(f"open_clip:local-dir:{tmp_path / 'absent'}")

@@ -47,3 +47,22 @@ def test_load_into_names_missing_and_unexpected_keys():
         runtime.load_into("fam:x", model, {"weight": torch.zeros(3, 2), "bias": torch.zeros(2)})
     runtime.load_into("fam:x", model, {"weight": torch.zeros(2, 2)}, may_miss=("bias",))
     assert float(model.weight.detach().abs().sum()) == 0.0
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+def test_torchscript_archive_gives_its_state_dict(tmp_path):
+    scripted = torch.jit.script(torch.nn.Linear(2, 3))
+    scripted.save(str(tmp_path / "openai-style.pt"))
+    weights = runtime.read_state_dict("open_clip:RN50", tmp_path / "openai-style.pt")
+    assert sorted(weights) == ["bias", "weight"]
+    torch.testing.assert_close(weights["weight"], scripted.weight.detach())
+
+
+def test_missing_checkpoint_lists_what_its_folder_holds(tmp_path):
+    (tmp_path / "epoch_32.pt").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("")
+    with pytest.raises(GapscopeError, match=f"checkpoint {tmp_path}/epoch_64.pt does not exist "
+                                            f"\\({tmp_path} holds: epoch_32.pt; or a tag, or none\\)"):
+        runtime.existing_path("open_clip:RN50", str(tmp_path / "epoch_64.pt"))
+    with pytest.raises(GapscopeError, match="\\(no folder .*nowhere; or a tag, or none\\)"):
+        runtime.existing_path("open_clip:RN50", str(tmp_path / "nowhere" / "x.pt"))

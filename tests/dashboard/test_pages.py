@@ -1,0 +1,121 @@
+"""Overview, Gap, Compare and Augmentations pages: their tables hold the right numbers and their widgets work."""
+from __future__ import annotations
+
+import numpy as np
+from dash_helpers import array, metric, no_errors, plotly_figures, texts, widget
+
+from dashboard.store import Store
+
+
+def _gap(store_path: str, dataset: str, model: str, a: str = "image", b: str = "text") -> float:
+    """||mean(normalised a) - mean(normalised b)|| straight from the store."""
+    vectors = Store.open(store_path).pairs(dataset, model).vectors
+    x, y = (v / np.linalg.norm(v, axis=1, keepdims=True) for v in (vectors[a], vectors[b]))
+    return float(np.linalg.norm(x.mean(axis=0) - y.mean(axis=0)))
+
+
+def test_overview_table_chart_and_links(app, store_path: str) -> None:
+    at = app()
+    no_errors(at)
+    table = at.dataframe[0].value.set_index("model")
+    assert list(table.index) == ["synth-a", "synth-b"]
+    assert table.loc["synth-a", "source"] == "store" and table.loc["synth-b", "source"] == "computed"
+    for model in ("synth-a", "synth-b"):
+        assert abs(table.loc[model, "gap_distance"] - _gap(store_path, "synthetic", model)) < 1e-4
+    assert {"loss", "R@1", "R@5", "alignment", "uniformity"} <= set(table.columns)
+    [figure] = plotly_figures(at)
+    assert [t["name"] for t in figure["data"]] == ["synth-a", "synth-b"]
+    links = [link.label for link in at.get("page_link")]
+    assert {"Explore", "Gap", "Compare", "Augmentations"} <= set(links)
+    assert {b.label for b in at.download_button} >= {"CSV", "JSON", "Figure (HTML)"}
+
+
+def test_overview_lists_every_dataset(app, triple_store: str) -> None:
+    at = app(store=triple_store)
+    no_errors(at)
+    table = at.dataframe[0].value
+    assert set(table["dataset"]) == {"triplet"} and len(table) == 2
+
+
+def test_gap_page_metrics_landscape_and_before_after(app, store_path: str) -> None:
+    at = app("gap", n="0")
+    no_errors(at)
+    table = at.dataframe[0].value.set_index("model")
+    assert abs(table.loc["synth-b", "distance"] - _gap(store_path, "synthetic", "synth-b")) < 1e-4
+    assert {"loss", "R@1 image→text", "R@1 text→image", "alignment", "relative_gap"} <= set(table.columns)
+    figures = plotly_figures(at)
+    landscape = figures[0]
+    assert {t["name"] for t in landscape["data"]} == {"synth-a", "synth-b"}
+    summary = at.dataframe[1].value.set_index("model")
+    assert (summary["closed_distance"] < summary["original_distance"]).all()
+    heat_before, heat_after = figures[1], figures[3]
+    assert heat_before["data"][0]["zmin"] == heat_after["data"][0]["zmin"]  # one colour scale
+    assert array(heat_before["data"][0]["z"]).shape == (400, 400)
+
+
+def test_gap_page_every_pair_of_three_modalities(app, triple_store: str) -> None:
+    at = app("gap", store=triple_store)
+    no_errors(at)
+    table = at.dataframe[0].value
+    assert sorted(set(table["pair"])) == ["image_audio", "image_text", "text_audio"]
+    widget(at, "selectbox", "Modality pair").set_value("text_audio").run()
+    no_errors(at)
+    assert "text and audio" in plotly_figures(at)[0]["layout"]["title"]["text"]
+
+
+def test_compare_side_by_side_with_one_scale(app) -> None:
+    at = app("compare", n="60")
+    no_errors(at)
+    assert metric(at, "Items compared") == "60"
+    figures = plotly_figures(at)
+    heatmaps = [f for f in figures if f["data"][0]["type"] == "heatmap"]
+    assert len(heatmaps) == 2
+    assert heatmaps[0]["data"][0]["zmin"] == heatmaps[1]["data"][0]["zmin"]
+    assert heatmaps[0]["data"][0]["zmax"] == heatmaps[1]["data"][0]["zmax"]
+    diffs = at.dataframe[1].value
+    metrics = at.dataframe[0].value.set_index("model")
+    expected = metrics.loc["synth-b", "distance"] - metrics.loc["synth-a", "distance"]
+    assert abs(diffs["distance"].iloc[0] - expected) < 1e-9
+    disagree = at.dataframe[2].value
+    assert list(disagree["spread"]) == sorted(disagree["spread"], reverse=True)
+    assert {"cosine synth-a", "cosine synth-b", "text"} <= set(disagree.columns)
+
+
+def test_compare_shares_the_selection_and_needs_two_models(app) -> None:
+    at = app("compare", sel="3,4,5")
+    no_errors(at)
+    assert metric(at, "Selected items") == "3"
+    scatters = [f for f in plotly_figures(at) if f["data"][-1]["type"] == "scattergl"]
+    for figure in scatters:
+        opacity = figure["data"][-1]["marker"]["opacity"]
+        assert sorted(set(array(opacity).tolist())) == [0.2, 1.0]
+    widget(at, "multiselect", "Models").set_value(["synth-a"]).run()
+    assert not at.exception
+    assert "Choose two to four models" in at.info[0].value
+
+
+def test_augmentations_sweep_heatmaps_and_strip(app, sweep_store: str) -> None:
+    at = app("augmentations", store=sweep_store, models="synth-a,synth-b")
+    no_errors(at)
+    assert widget(at, "selectbox", "Augmentation").value == "blur"
+    figures = plotly_figures(at)
+    assert len(figures) == 2 and [f["layout"]["title"]["text"] for f in figures] == ["synth-a", "synth-b"]
+    z = array(figures[0]["data"][0]["z"])
+    assert z.shape == (40, 40)
+    ids = [f"0:blur:{step:03d}" for step in range(20)]  # the blur sweep in step order
+    paired = Store.open(sweep_store).pairs("augment-demo", "synth-a", item_ids=ids)
+    order = [paired.item_ids.index(i) for i in ids]
+    stacked = np.concatenate([paired.vectors[m][order] for m in ("image", "text")])
+    stacked /= np.linalg.norm(stacked, axis=1, keepdims=True)
+    np.testing.assert_allclose(z, stacked @ stacked.T, atol=1e-5)
+    assert len(at.image) == 1  # one strip of images
+    assert "a dog on a bed" in texts(at)
+    widget(at, "selectbox", "Augmentation").set_value("rotate").run()
+    no_errors(at)
+    assert at.query_params["aug"] == "rotate"
+
+
+def test_augmentations_on_a_plain_dataset_explains(app) -> None:
+    at = app("augmentations", n="30")
+    no_errors(at)
+    assert "not an augmentation sweep" in at.info[0].value
