@@ -14,9 +14,11 @@ from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.clustering import (amumo_clusters_from_embeddings, cluster_sizes, kmeans_clusters,
                                            ngram_labels, sort_order)
 from dashboard.analysis.gap import gap_distance
-from dashboard.analysis.loss import contrastive_loss
+from dashboard.analysis.loss import check_options, contrastive_loss, loss_from_scan
+from dashboard.analysis.pairwise import scan
 from dashboard.analysis.relative_gap import relative_gap
 from dashboard.analysis.retrieval import ranks_both, recall_at_k
+from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
 CLUSTER_METHODS = ("amumo", "kmeans")
@@ -60,13 +62,23 @@ def _block_modalities(block: str, modalities: list[str]) -> tuple[str, str]:
     raise GapscopeError(f"clustering: block {block!r} is not '<rows>_<columns>' of modalities {modalities}")
 
 
-def _recalls(vectors: dict[str, np.ndarray], modalities: list[str]) -> dict:
-    """Recall@1/5/10 in both directions for every pair of modalities."""
-    out = {}
+def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind: str, scale: float,
+                      batch_size: int | None) -> tuple[float, dict]:
+    """The loss of the first pair and Recall@1/5/10 both ways for every pair; one pass over the first pair's
+    logits serves both when the loss takes all pairs at once."""
+    first, second = modalities[0], modalities[1]
+    check_options(kind, scale, batch_size, len(vectors[first]))
+    ranks = {}
+    if batch_size is None:
+        shared = scan(normalize(vectors[first], first), normalize(vectors[second], second), float(scale))
+        loss, ranks[(first, second)] = loss_from_scan(shared, kind), (shared.row_rank, shared.col_rank)
+    else:
+        loss = contrastive_loss(vectors[first], vectors[second], kind, scale, batch_size)
+    recalls = {}
     for a, b in combinations(modalities, 2):
-        forward, backward = ranks_both(vectors[a], vectors[b])
-        out[f"{a}_to_{b}"], out[f"{b}_to_{a}"] = recall_at_k(forward), recall_at_k(backward)
-    return out
+        forward, backward = ranks.get((a, b)) or ranks_both(vectors[a], vectors[b])
+        recalls[f"{a}_to_{b}"], recalls[f"{b}_to_{a}"] = recall_at_k(forward), recall_at_k(backward)
+    return loss, recalls
 
 
 def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit_scale: float,
@@ -81,13 +93,14 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
     first, second = modalities[0], modalities[1]
     a, b = vectors[first], vectors[second]
     distances = {f"{x}_{y}": gap_distance(vectors[x], vectors[y]) for x, y in combinations(modalities, 2)}
+    loss_value, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size)
     clustering = cluster_summary(vectors, texts, clusters, cluster_method, cluster_block, modalities)
     return {
         "n": int(len(a)), "modalities": list(modalities), "closed_gap": bool(closed_gap),
         "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
-        "loss": contrastive_loss(a, b, loss, logit_scale, batch_size), "loss_kind": loss,
+        "loss": loss_value, "loss_kind": loss,
         "batch_size": batch_size, "logit_scale": float(logit_scale),
-        "recall_at_k": _recalls(vectors, modalities),
+        "recall_at_k": recalls,
         "cluster_method": cluster_method, "cluster_block": clustering["block"], "clusters": int(clusters),
         "cluster_sizes": clustering["cluster_sizes"], "cluster_labels": clustering["cluster_labels"],
         "cluster_sort_idcs": clustering["cluster_sort_idcs"],

@@ -67,7 +67,8 @@ def precompute(store, dataset: str, model: str, *, umap: bool = True, tsne: bool
     modalities = store.dataset(dataset)["modalities"]
     paired = store.pairs(dataset, model, modalities)
     if len(paired) < 3:
-        raise GapscopeError(f"precompute {dataset}/{model}: needs at least 3 items with every modality, has {len(paired)}")
+        raise GapscopeError(f"precompute {dataset}/{model}: needs at least 3 items with every modality, "
+                            f"has {len(paired)}")
     scale = float(store.model(model)["logit_scale"])
     texts = _texts(store, dataset, paired.item_ids)
     summary = compute_metrics(paired.vectors, modalities, scale, texts, clusters=min(CLUSTER_K, len(paired)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,14 +78,14 @@ def neighbours_of_item(store_path: str, dataset: str, model: str, item_id: str, 
 
 
 def neighbours_of_text(store_path: str, dataset: str, model: str, text: str, k: int = 10,
-                       target: str | None = None, encoder: Callable[[str, str], np.ndarray] | None = None) -> pd.DataFrame:
+                       target: str | None = None) -> pd.DataFrame:
     """The k items nearest to a typed text, embedded by the model's text encoder (see text_encoder)."""
     if not text or not text.strip():
         raise GapscopeError("search: the text query is empty")
     store = Store.open(store_path)
     _check(store, dataset, model, k, target)
     record = store.model(model)
-    vector = (encoder or text_embedding)(model_spec(record), text.strip())
+    vector = text_embedding(model_spec(record), text.strip())
     if vector.shape != (record["dim"],):
         raise GapscopeError(f"model {model!r}: its text encoder gives vectors of shape {vector.shape}, the store holds dimension {record['dim']}")
     return _results(store, dataset, model, vector, k, target, None)

@@ -34,6 +34,9 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--engine", choices=["local", "ray"], default="local")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: bf16 on GPU, fp32 on CPU")
+    parser.add_argument("--draft", type=int, default=0, metavar="PIXELS",
+                        help="fast JPEG decoding at a reduced DCT scale keeping both sides >= PIXELS (e.g. 224; "
+                             "several times faster, pixels differ slightly from a full decode)")
     parser.add_argument("--no-precompute", action="store_true", help="skip projections/clusters after embedding")
     parser.add_argument("--no-umap", action="store_true", help="precompute without UMAP")
     parser.add_argument("--no-tsne", action="store_true", help="precompute without t-SNE")
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         name=args.name, device=args.device, batch_size=args.batch_size, workers=args.workers,
                         limit=args.limit, sample=args.sample, seed=args.seed, precision=args.precision,
                         engine=args.engine, progress=not args.no_progress, precompute=not args.no_precompute,
-                        umap=not args.no_umap, tsne=not args.no_tsne,
+                        umap=not args.no_umap, tsne=not args.no_tsne, draft=args.draft,
                         dataset_options=_options(args.option))
     print(report.summary(), file=sys.stderr)
     return report.to_dict()

@@ -1,9 +1,9 @@
 """The local ingest engine: plan what is left to embed, decode in parallel workers, encode batches, write each batch.
 
 `run_ingest` opens the dataset and loads the model by name; `ingest_source` does the work for an opened source and
-an encoder factory (what tests and other engines reuse). Decoding runs in torch DataLoader worker processes (forked:
-the encoder's CPU preprocessing comes with them); batches arrive collated (same-shape tensors stacked, pinned when
-the device is CUDA) and are encoded in the main process, while the previous batch is written by a writer thread.
+an encoder factory (what tests and other engines reuse). Decoding runs in worker processes forked before the store
+is opened (ingest.decode_pool); batches arrive collated (same-shape tensors stacked, pinned
+when the device is CUDA) and are encoded in the main process, while the previous batch is written by a writer thread.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from dashboard.store import Store
 from ingest import writer
 from ingest.base import DatasetSource, Encoder, Record
 from ingest.datasets import open_dataset
-from ingest.prepare import Batch, Prepared, as_list, collate, prepare, present
+from ingest.decode_pool import DecodePool
+from ingest.prepare import Batch, as_list, present
 from ingest.report import IngestReport
 
 
@@ -40,6 +41,7 @@ class Options:
     precompute: bool = True
     umap: bool = True
     tsne: bool = True
+    draft: int = 0
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,10 +56,11 @@ def resolve_device(device: str) -> str:
 
 def select(records: list[Record], limit: int | None, sample: int | None, seed: int) -> list[tuple[int, Record]]:
     """(position, record) pairs chosen: a seeded random sample of N (kept in order), then the first `limit`."""
-    ids = [r.item_id for r in records]
-    if len(set(ids)) != len(ids):
-        dup = next(i for k, i in enumerate(ids) if i in ids[:k])
-        raise GapscopeError(f"dataset: item id {dup!r} occurs more than once")
+    seen: set[str] = set()
+    for record in records:
+        if record.item_id in seen:
+            raise GapscopeError(f"dataset: item id {record.item_id!r} occurs more than once")
+        seen.add(record.item_id)
     chosen = list(enumerate(records))
     if sample is not None and sample < len(chosen):
         keep = np.sort(np.random.default_rng(seed).choice(len(chosen), size=sample, replace=False))
@@ -70,6 +73,12 @@ def pending(source: DatasetSource, chosen: list[tuple[int, Record]], modalities:
     """The chosen records not yet embedded in every modality they have."""
     return [(k, r) for k, r in chosen
             if not all(r.item_id in done.get(m, ()) for m in modalities if present(source, r, m))]
+
+
+def configure(source: DatasetSource, options: Options) -> None:
+    """Pass the fast-decode size to sources that support it (ListSource.draft)."""
+    if options.draft and hasattr(source, "draft"):
+        source.draft = int(options.draft)
 
 
 def embed_modalities(source: DatasetSource, encoder: Encoder) -> list[str]:
@@ -88,40 +97,6 @@ def encode_batch(encoder: Encoder, batch: Batch, device: str) -> dict[str, tuple
         vectors = np.asarray(encoder.encode(modality, as_list(batch.inputs[modality], device)), dtype=np.float32)
         out[modality] = ([batch.good[k].record.item_id for k in rows], vectors)
     return out
-
-
-class _Decoding:
-    """Map-style dataset of the pending records for a torch DataLoader (each index is one prepared item)."""
-
-    def __init__(self, source: DatasetSource, encoder: Encoder, work: list[tuple[int, Record]], modalities: list[str]):
-        self.source, self.encoder, self.work, self.modalities = source, encoder, work, modalities
-
-    def __len__(self) -> int:
-        return len(self.work)
-
-    def __getitem__(self, index: int) -> Prepared:
-        position, record = self.work[index]
-        return prepare(self.source, self.encoder, position, record, self.modalities)
-
-
-def _worker_init(_: int) -> None:
-    """One torch thread per decoding worker (the workers are the parallelism)."""
-    import torch
-
-    torch.set_num_threads(1)
-
-
-def batches(source: DatasetSource, encoder: Encoder, work: list[tuple[int, Record]], modalities: list[str],
-            options: Options) -> Iterable[Batch]:
-    """Collated batches of the pending records, decoded by `options.workers` processes (0: in this process)."""
-    from torch.utils.data import DataLoader
-
-    workers = max(0, int(options.workers))
-    loader = DataLoader(_Decoding(source, encoder, work, modalities), batch_size=options.batch_size, shuffle=False,
-                        num_workers=workers, collate_fn=collate, pin_memory=options.device.startswith("cuda"),
-                        worker_init_fn=_worker_init if workers else None,
-                        prefetch_factor=4 if workers else None, multiprocessing_context="fork" if workers else None)
-    return loader
 
 
 def progress_bar(total: int, enabled: bool, what: str) -> Any:
@@ -174,18 +149,21 @@ def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: C
     """Embed the pending records of an opened source with the encoder `make_encoder` builds; resumable."""
     options = options or Options()
     started = time.monotonic()
-    store = Store.create(store_path)
     encoder = make_encoder()
     dataset = name or source.name
     modalities = embed_modalities(source, encoder)
-    writer.register(store, dataset, source, kind, origin, encoder, options.config)
-    chosen = select(list(source.records()), options.limit, options.sample, options.seed)
-    work = pending(source, chosen, modalities, writer.embedded_ids(store, dataset, encoder.name))
-    report = IngestReport(str(store.path), dataset, encoder.name, "local", len(chosen), len(chosen) - len(work))
-    if work:
-        with progress_bar(len(work), options.progress, f"{dataset} x {encoder.name}") as bar:
-            run_batches(store, dataset, encoder, batches(source, encoder, work, modalities, options), report, bar,
-                        options.device)
+    configure(source, options)
+    with DecodePool(source, encoder, modalities, options.workers, options.batch_size,
+                    pin_memory=options.device.startswith("cuda")) as pool:
+        store = Store.create(store_path)
+        writer.register(store, dataset, source, kind, origin, encoder, options.config)
+        chosen = select(list(source.records()), options.limit, options.sample, options.seed)
+        work = pending(source, chosen, modalities, writer.embedded_ids(store, dataset, encoder.name))
+        report = IngestReport(str(store.path), dataset, encoder.name, "local", len(chosen), len(chosen) - len(work))
+        if work:
+            with progress_bar(len(work), options.progress, f"{dataset} x {encoder.name}") as bar:
+                run_batches(store, dataset, encoder, pool.run(work), report, bar, options.device)
+            writer.compact(store, dataset, encoder.name)
     return finish(store, dataset, encoder, report, started, options)
 
 
@@ -213,7 +191,7 @@ def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spe
                name: str | None = None, device: str = "auto", batch_size: int = 64, workers: int | None = None,
                limit: int | None = None, sample: int | None = None, seed: int = 0, precision: str = "auto",
                engine: str = "local", progress: bool = True, precompute: bool = True, umap: bool = True,
-               tsne: bool = True, dataset_options: dict[str, Any] | None = None) -> IngestReport:
+               tsne: bool = True, draft: int = 0, dataset_options: dict[str, Any] | None = None) -> IngestReport:
     """Ingest a registered dataset type from `source` with a registered model into the store at `store_path`."""
     if engine not in ("local", "ray"):
         raise GapscopeError(f"engine {engine!r}: unknown (known: local, ray)")
@@ -221,7 +199,7 @@ def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spe
     device = resolve_device(device)
     options = Options(batch_size=int(batch_size), workers=Options.workers if workers is None else int(workers),
                       device=device, limit=limit, sample=sample, seed=seed, progress=progress, precompute=precompute,
-                      umap=umap, tsne=tsne,
+                      umap=umap, tsne=tsne, draft=draft,
                       config={"spec": model_spec, "pretrained": pretrained, "precision": precision})
     factory = model_factory(model_spec, pretrained, device, precision)
     origin = str(Path(source).expanduser().resolve())

@@ -126,6 +126,7 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
     encoder = _driver_encoder(make_encoder)
     dataset = name or source.name
     modalities = engine.embed_modalities(source, encoder)
+    engine.configure(source, options)
     writer.register(store, dataset, source, kind, origin, encoder, options.config)
     chosen = engine.select(list(source.records()), options.limit, options.sample, options.seed)
     work = engine.pending(source, chosen, modalities, writer.embedded_ids(store, dataset, encoder.name))
@@ -139,4 +140,5 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
                 report.embedded += len(good)
                 report.bad += [{"item_id": p.record.item_id, "reason": p.bad} for p in bad]
                 bar.update(len(good) + len(bad))
+        writer.compact(store, dataset, encoder.name)
     return engine.finish(store, dataset, encoder, report, started, options)

@@ -61,3 +61,11 @@ def write_batch(store: Store, dataset: str, model: str, prepared: list[Prepared]
     for modality, (ids, matrix) in vectors.items():
         if ids:
             store.add_embeddings(dataset, model, modality, ids, matrix)
+
+
+def compact(store: Store, dataset: str, model: str) -> None:
+    """Merge the small files the batch-by-batch commits left into larger ones (readers keep their version)."""
+    tables = VectorTables(store.path / VECTOR_DIR)
+    name = table_name(dataset, model)
+    if name in tables.names():
+        tables.open(name).optimize()

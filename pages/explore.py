@@ -73,7 +73,6 @@ with shown_errors():
         elif points is None:
             st.info(f"{PROJECTIONS[method]} is not stored for this model; press the button to compute it.")
     if points is not None:
-        points = compute.with_text(points, view.key)
         cosine = compute.pair_cosines(view.key, view.model, closed) if colour_lines else None
         scatter = pair_scatter(points, cosine, lines, title=f"{PROJECTIONS[method]} · {view.model}",
                                highlight=set(selection(view)) or None)

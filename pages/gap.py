@@ -36,7 +36,7 @@ if pair:
         figure = landscape_figure(curves, title=f"{view.dataset}: shifting {first} and {second} along the gap")
         st.plotly_chart(figure, key="gap_landscape")
         summary = pd.DataFrame([{"model": m, **{k: c[k] for k in ("original_distance", "original_loss",
-                                 "closed_distance", "closed_loss", "loss_difference") if k in c}}
+                                 "closed_distance", "closed_loss", "loss_difference", "source") if k in c}}
                                 for m, c in curves.items()])
         st.dataframe(summary, hide_index=True)
         figure_buttons(figure, f"landscape-{view.dataset}-{pair}", "gap_landscape_fig", data=summary)

@@ -8,8 +8,9 @@ display order is `argsort` of the labels, and the sizes are listed by cluster id
 `amumo_clusters_from_embeddings` gives the same result without forming the N x N block: the rows of
 1 - X Y^T differ only by (x_i - x_j) Y^T, whose norm is ||(x_i - x_j) W|| with W W^T = Y^T Y (d x d), so the
 pairwise distances are computed from N x d vectors (BLAS), which makes N = 5000 a fraction of a second.
-Above `MAX_LINKAGE_N` items the condensed distance matrix (N^2/2 doubles) gets too large for this machine, so the
-hierarchy is built on `MAX_LINKAGE_N` k-means micro-cluster centres and every item inherits its centre's cluster.
+Above `MAX_LINKAGE_N` items the condensed distance matrix (N^2/2 doubles) and the O(N^2) linkage get too large for
+this machine, so the hierarchy is built on a fixed-seed random sample of `MAX_LINKAGE_N` items and every other item
+joins the cluster of its nearest sampled item (an approximation of Amumo's method, exact below the limit).
 
 Default method ("kmeans"): k-means (k-means++, fixed seed) on the pair vectors z_i = [a_i | b_i] / sqrt(2) of the
 L2-normalised embeddings. Why: it uses both members of each pair, not one modality's similarity profile; a modality
@@ -31,7 +32,7 @@ from scipy.spatial.distance import squareform
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
-MAX_LINKAGE_N = 8000
+MAX_LINKAGE_N = 5000
 
 
 def _check_k(k: int, n: int) -> None:
@@ -133,12 +134,18 @@ def amumo_clusters_from_embeddings(rows: np.ndarray, columns: np.ndarray, k: int
     z = x @ (vectors * np.sqrt(np.clip(values, 0.0, None)))
     if len(z) <= MAX_LINKAGE_N:
         return fcluster(linkage(_condensed_distances(z), method="complete"), k, criterion="maxclust")
-    from sklearn.cluster import MiniBatchKMeans
+    sample = np.sort(np.random.default_rng(0).choice(len(z), MAX_LINKAGE_N, replace=False))
+    sample_labels = fcluster(linkage(_condensed_distances(z[sample]), method="complete"), k, criterion="maxclust")
+    return sample_labels[_nearest(z.astype(np.float32), z[sample].astype(np.float32))]
 
-    micro = MiniBatchKMeans(n_clusters=MAX_LINKAGE_N // 4, random_state=0, n_init=1, batch_size=4096).fit(z)
-    centre_labels = fcluster(linkage(_condensed_distances(micro.cluster_centers_), method="complete"), k,
-                             criterion="maxclust")
-    return centre_labels[micro.labels_]
+
+def _nearest(points: np.ndarray, references: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Index of the nearest reference row (Euclidean) for every point, in chunks."""
+    ref_sq = np.einsum("ij,ij->i", references, references)
+    out = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), chunk):
+        out[start:start + chunk] = (ref_sq[None, :] - 2.0 * (points[start:start + chunk] @ references.T)).argmin(axis=1)
+    return out
 
 
 def _kmeans_pp(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -159,7 +166,7 @@ def _kmeans_pp(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(centres, dtype=z.dtype)
 
 
-def _lloyd(z: np.ndarray, centres: np.ndarray, iterations: int = 60, tol: float = 1e-6) -> tuple[np.ndarray, float]:
+def _lloyd(z: np.ndarray, centres: np.ndarray, iterations: int = 60, tol: float = 1e-4) -> tuple[np.ndarray, float]:
     """Lloyd iterations from the given centres until the inertia stops falling; labels (0-based) and inertia."""
     sq, k = np.einsum("ij,ij->i", z, z), len(centres)
     previous = np.inf
@@ -179,7 +186,7 @@ def _lloyd(z: np.ndarray, centres: np.ndarray, iterations: int = 60, tol: float 
 
 
 def kmeans_clusters(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0, restarts: int = 1) -> np.ndarray:
-    """Default method: labels 1..k of k-means (greedy k-means++, best of `restarts`) on [normalise(a) | normalise(b)]."""
+    """Default method: labels 1..k of k-means (greedy k-means++, best of `restarts`) on the pair vectors."""
     z = np.concatenate([normalize(a, "first modality"), normalize(b, "second modality")], axis=1)
     z = (z / np.sqrt(2.0)).astype(np.float32)
     _check_k(k, len(z))

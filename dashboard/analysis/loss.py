@@ -10,50 +10,25 @@ temperature: 100 for CLIP). Per batch of n pairs:
 - infoloob: InfoLOOB, the leave-one-out bound of CLOOB (Fuerst et al., NeurIPS 2022): the positive is removed from
   the denominator, (1/n) sum_i [logsumexp_{j != i} L_ij - L_ii], averaged over both directions. (CLOOB applies it
   to Hopfield-retrieved embeddings; here it is applied to the embeddings themselves.)
-All logits come from one chunked pass over L (row and column log-sum-exp at once, no N x N matrix); the
-positive logits are exact (float64). Batches: batch_size None means all pairs at once; otherwise consecutive batches of batch_size pairs, the remainder
-dropped, and the mean over batches (Amumo uses 50).
+All log-sum-exps come from one chunked pass over L (pairwise.scan: rows and columns at once, no N x N matrix,
+exact float64 positives). Batches: batch_size None means all pairs at once; otherwise consecutive batches of
+batch_size pairs, the remainder dropped, and the mean over batches (Amumo uses 50).
 """
 
 import numpy as np
 
+from dashboard.analysis.pairwise import Scan, scan
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
 KINDS = ("infonce", "image_to_text", "text_to_image", "infoloob")
-_CHUNK = 2048
 
 
-def _lse_update(m: np.ndarray, s: np.ndarray, block: np.ndarray, axis: int) -> None:
-    """Fold block into the running log-sum-exp (max m, scaled sum s) along axis, in place."""
-    new = np.maximum(m, block.max(axis=axis))
-    s *= np.exp(m - new)
-    s += np.exp(block - np.expand_dims(new, axis).astype(block.dtype)).sum(axis=axis, dtype=np.float64)
-    m[...] = new
-
-
-def _logsumexps(x: np.ndarray, y: np.ndarray, scale: float, leave_one_out: bool):
-    """Row and column log-sum-exp of L = scale * x y^T and its diagonal, in one chunked pass over L."""
-    n = len(x)
-    diagonal = scale * np.einsum("ij,ij->i", x, y, dtype=np.float64)
-    row = np.empty(n)
-    col_max, col_sum = np.full(n, -np.inf), np.zeros(n)
-    for start in range(0, n, _CHUNK):
-        block = x[start:start + _CHUNK] @ y.T
-        block *= block.dtype.type(scale)
-        rows = np.arange(block.shape[0])
-        block[rows, rows + start] = -np.inf if leave_one_out else diagonal[rows + start]
-        m, s = np.full(len(rows), -np.inf), np.zeros(len(rows))
-        _lse_update(m, s, block, axis=1)
-        row[start:start + len(rows)] = m + np.log(s)
-        _lse_update(col_max, col_sum, block, axis=0)
-    return row, col_max + np.log(col_sum), diagonal
-
-
-def _batch_loss(x: np.ndarray, y: np.ndarray, kind: str, scale: float) -> float:
-    """Loss of one batch of aligned pairs (one pass over its logits)."""
-    row, col, diagonal = _logsumexps(x, y, scale, kind == "infoloob")
-    a_to_b, b_to_a = float(np.mean(row - diagonal)), float(np.mean(col - diagonal))
+def loss_from_scan(result: Scan, kind: str) -> float:
+    """The loss of one batch from its logit statistics."""
+    leave_one_out = kind == "infoloob"
+    a_to_b = float(np.mean(result.row_lse(leave_one_out) - result.diagonal))
+    b_to_a = float(np.mean(result.col_lse(leave_one_out) - result.diagonal))
     if kind == "image_to_text":
         return a_to_b
     if kind == "text_to_image":
@@ -61,19 +36,24 @@ def _batch_loss(x: np.ndarray, y: np.ndarray, kind: str, scale: float) -> float:
     return 0.5 * (a_to_b + b_to_a)
 
 
-def contrastive_loss(a: np.ndarray, b: np.ndarray, kind: str = "infonce", scale: float = 1.0,
-                     batch_size: int | None = None) -> float:
-    """Mean contrastive loss over consecutive batches (remainder dropped; None = one batch of all pairs)."""
+def check_options(kind: str, scale: float, batch_size: int | None, n: int) -> int:
+    """Validate the loss options for n pairs; the batch size to use."""
     if kind not in KINDS:
         raise GapscopeError(f"loss: unknown kind {kind!r} (choose from {', '.join(KINDS)})")
-    x, y = normalize(a, "first modality"), normalize(b, "second modality")
-    if x.shape != y.shape:
-        raise GapscopeError(f"loss: paired blocks differ in shape ({x.shape} vs {y.shape})")
     if not np.isfinite(scale) or scale <= 0:
         raise GapscopeError(f"loss: logit scale must be a positive number, got {scale}")
-    n = len(x)
     size = n if batch_size is None else int(batch_size)
     if size < 1 or size > n or (kind == "infoloob" and size < 2):
         raise GapscopeError(f"loss: batch size {batch_size} does not fit {n} pairs")
-    batches = [_batch_loss(x[i:i + size], y[i:i + size], kind, float(scale)) for i in range(0, n - size + 1, size)]
-    return float(np.mean(batches))
+    return size
+
+
+def contrastive_loss(a: np.ndarray, b: np.ndarray, kind: str = "infonce", scale: float = 1.0,
+                     batch_size: int | None = None) -> float:
+    """Mean contrastive loss over consecutive batches (remainder dropped; None = one batch of all pairs)."""
+    x, y = normalize(a, "first modality"), normalize(b, "second modality")
+    if x.shape != y.shape:
+        raise GapscopeError(f"loss: paired blocks differ in shape ({x.shape} vs {y.shape})")
+    size = check_options(kind, scale, batch_size, len(x))
+    starts = range(0, len(x) - size + 1, size)
+    return float(np.mean([loss_from_scan(scan(x[i:i + size], y[i:i + size], float(scale)), kind) for i in starts]))

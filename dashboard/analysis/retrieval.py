@@ -2,15 +2,14 @@
 
 For queries x_i and candidates y_j (L2-normalised), the rank of the true partner is 1 + #{j : x_i.y_j > x_i.y_i}
 (ties count in the query's favour); Recall@K = share of queries whose partner has rank <= K. Both directions come
-from one chunked pass over S = X Y^T (rows rank for x -> y, columns for y -> x), never holding N x N.
+from one chunked pass over S = X Y^T (pairwise.scan: rows rank x -> y, columns y -> x), never holding N x N.
 """
 
 import numpy as np
 
+from dashboard.analysis.pairwise import scan
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
-
-_CHUNK = 2048
 
 
 def ranks_both(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -18,16 +17,8 @@ def ranks_both(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x, y = normalize(a, "first modality"), normalize(b, "second modality")
     if x.shape != y.shape:
         raise GapscopeError(f"retrieval: blocks differ in shape ({x.shape} vs {y.shape})")
-    n = len(x)
-    own = np.einsum("ij,ij->i", x, y).astype(x.dtype)
-    a_to_b, b_to_a = np.ones(n, dtype=np.int64), np.ones(n, dtype=np.int64)
-    for start in range(0, n, _CHUNK):
-        block = x[start:start + _CHUNK] @ y.T
-        rows = np.arange(block.shape[0])
-        block[rows, rows + start] = own[rows + start]
-        a_to_b[start:start + len(rows)] += np.count_nonzero(block > own[start:start + len(rows), None], axis=1)
-        b_to_a += np.count_nonzero(block > own[None, :], axis=0)
-    return a_to_b, b_to_a
+    result = scan(x, y, 1.0, lse=False)
+    return result.row_rank, result.col_rank
 
 
 def partner_ranks(queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from dashboard.errors import GapscopeError
 
-MAX_SIDE = 600
+MAX_SIDE = 400
 COLORSCALE = "Viridis"
 DIFF_COLORSCALE = "RdBu_r"
 

@@ -61,11 +61,11 @@ def pair_scatter(points: pd.DataFrame, cosine: pd.Series | None = None, lines: b
     for k, modality in enumerate(modalities):
         part = points[points["modality"] == modality]
         opacity = [1.0 if not highlight or i in highlight else 0.2 for i in part["item_id"]]
-        text = part["text"].fillna("").str.slice(0, 80) if "text" in part else part["item_id"]
+        text = part["text"].fillna("").str.slice(0, 60) if "text" in part else None
         traces.append(go.Scattergl(
             x=part["x"], y=part["y"], mode="markers", name=modality, customdata=part["item_id"], text=text,
             marker={"size": 6, "color": MODALITY_COLOURS[k % len(MODALITY_COLOURS)], "opacity": opacity},
-            hovertemplate=f"{modality} %{{customdata}}<br>%{{text}}<extra></extra>"))
+            hovertemplate=f"{modality} %{{customdata}}" + ("<br>%{text}" if text is not None else "") + "<extra></extra>"))
     figure = go.Figure(traces)
     figure.update_layout(title=title, height=height, dragmode="lasso", margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.08})

@@ -126,5 +126,9 @@ _CACHE = _Cache(CACHE_SIZE, SqlDatabase)
 
 
 def database(store_path: str, dataset: str) -> SqlDatabase:
-    """The (cached) SQL database of one dataset of a store."""
-    return _CACHE.get(str(store_path), dataset)
+    """The (cached) SQL database of one dataset of a store; a failure to load it is a one-line error."""
+    try:
+        return _CACHE.get(str(store_path), dataset)
+    except duckdb.Error as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GapscopeError(f"SQL: cannot load dataset {dataset!r} of {store_path} ({message})") from exc

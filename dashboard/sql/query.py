@@ -35,7 +35,10 @@ def _execute(store_path: str, dataset: str, sql: str, max_rows: int, timeout_s: 
     """Run the checked statement under the time limit; the frame has one row more than the cap if truncated."""
     statement = read_statement(sql)
     db = database(store_path, dataset)
-    cursor = db.cursor(statement)
+    try:
+        cursor = db.cursor(statement)
+    except duckdb.Error as exc:
+        raise GapscopeError(f"SQL: cannot load the pairs view of dataset {dataset!r} ({first_line(exc)})") from exc
     timer = threading.Timer(timeout_s, cursor.interrupt)
     timer.start()
     try:

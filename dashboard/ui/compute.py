@@ -153,19 +153,26 @@ def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict
     return {**result, "source": "computed" if len(ids) == len(full) else f"computed on {len(ids)} sampled pairs"}
 
 
+LANDSCAPE_PAIRS = 500
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
     """The loss landscape of a modality pair: the store's artefact (whole dataset) when the view is the whole
-    dataset, else computed on the view."""
+    dataset, else computed on the view (a seeded sample of at most LANDSCAPE_PAIRS pairs: 40 shifts of the loss)."""
     from dashboard.analysis.landscape import loss_landscape
 
     ids, blocks = vectors(key, model)
     everything = len(ids) == len(loaders.paired(key[0], key[1], key[2], model))
     stored = loaders.artifact_json(key[0], key[1], key[2], model, artifacts.LANDSCAPE, f"{first}_{second}")
     if stored is not None and everything:
-        return stored
+        return {**stored, "source": "store"}
+    rows = np.arange(len(ids))
+    if len(rows) > LANDSCAPE_PAIRS:
+        rows = np.sort(np.random.default_rng(key[6]).choice(len(rows), LANDSCAPE_PAIRS, replace=False))
     scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
-    return loss_landscape(blocks[first], blocks[second], scale)
+    result = loss_landscape(blocks[first][rows], blocks[second][rows], scale)
+    return {**result, "source": f"computed on {len(rows)} pairs in view"}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

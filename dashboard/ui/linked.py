@@ -10,8 +10,8 @@ from dashboard.ui.hover import linked_view
 from dashboard.ui.items import data_uri
 from dashboard.ui.sidebar import View
 
-MAX_THUMBS = 400
-MAX_CAPTION = 160
+MAX_THUMBS = 300
+MAX_CAPTION = 120
 
 
 def _payload_items(view: View, rows: list[str], scatter_ids: list[str]) -> dict[str, tuple[str, str | None]]:
@@ -28,13 +28,10 @@ def _payload_items(view: View, rows: list[str], scatter_ids: list[str]) -> dict[
 
 def show_linked(view: View, heat: HeatmapData, heat_figure: go.Figure | None, points: pd.DataFrame | None,
                 scatter_figure: go.Figure | None, key: str, height: int = 540) -> dict | None:
-    """Draw the linked heatmap + scatter + hover panel; returns a new click/selection event or None."""
+    """Draw the linked heatmap + scatter + hover panel; returns a new click/selection event or None. The scatter
+    should be built without hover text: the panel shows captions (sent once, in `items`)."""
     rows = [run[0] for run in heat.row_items]
-    positions: dict[str, list[tuple[float, float]]] = {}
-    if points is not None:
-        for row in points.itertuples(index=False):
-            positions.setdefault(str(row.item_id), []).append((float(row.x), float(row.y)))
-    items = _payload_items(view, rows, list(positions))
-    labels = heat.labels
-    return linked_view(heat_figure, scatter_figure, rows, labels, heat.block, len(heat.modalities), items, positions,
+    scatter_ids = [] if points is None else points["item_id"].astype(str).drop_duplicates().tolist()
+    items = _payload_items(view, rows, scatter_ids)
+    return linked_view(heat_figure, scatter_figure, rows, heat.labels, heat.block, len(heat.modalities), items,
                        key=key, height=height)

@@ -13,6 +13,7 @@ class ListSource:
     """A DatasetSource whose records are built once; decode dispatches on the modality.
 
     `optional` names modalities an item may lack (no reference): it is then embedded in the others only.
+    `draft` (set by the engine's fast-decode option) decodes JPEGs at a reduced DCT scale of at least that size.
     """
 
     def __init__(self, name: str, modalities: list[str], records: list[Record], max_pixels: int = decoding.MAX_PIXELS,
@@ -20,6 +21,7 @@ class ListSource:
         self.name = name
         self.modalities = modalities
         self.optional = optional or set()
+        self.draft: int | None = None
         self.max_pixels = int(max_pixels)
         self._records = records
 
@@ -32,7 +34,7 @@ class ListSource:
         if modality == "text":
             return decoding.decode_text(record.text)
         if modality == "image":
-            return decoding.decode_image(_ref(record.image_ref, record), self.max_pixels)
+            return decoding.decode_image(_ref(record.image_ref, record), self.max_pixels, self.draft)
         if modality == "audio":
             return decoding.decode_audio(_ref(record.audio_ref, record))
         if modality == "molecule":

@@ -79,8 +79,11 @@ def open_bytes(path: str | Path) -> bytes:
         raise BadItem(f"unreadable file {path} ({exc.strerror or exc})") from exc
 
 
-def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """An RGB PIL image from bytes or a path; corrupt, missing or oversized images raise BadItem."""
+def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS, draft: int | None = None) -> Image.Image:
+    """An RGB PIL image from bytes or a path; corrupt, missing or oversized images raise BadItem.
+
+    With `draft`, JPEGs are decoded at the smallest DCT scale (1/2, 1/4, 1/8) keeping both sides >= draft pixels:
+    several times faster, the pixels differ slightly from a full decode followed by a resize."""
     stream: BinaryIO = io.BytesIO(data if isinstance(data, bytes) else read_ref(data))
     try:
         with warnings.catch_warnings():
@@ -89,6 +92,8 @@ def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> Imag
             width, height = image.size
             if width * height > max_pixels:
                 raise BadItem(f"oversized image ({width}x{height} pixels, cap {max_pixels})")
+            if draft and image.format == "JPEG":
+                image.draft("RGB", (draft, draft))
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         pixels = re.search(r"\((\d+) pixels\)", str(exc))

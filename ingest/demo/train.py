@@ -60,7 +60,7 @@ def _epoch(heads: DemoHeads, optimiser: torch.optim.Optimizer, objective: str, i
         optimiser.zero_grad()
         value.backward()
         optimiser.step()
-        losses.append(float(value))
+        losses.append(value.item())
     return float(np.mean(losses))
 
 

@@ -76,7 +76,8 @@ def test_precompute_stores_every_artifact(tmp_path) -> None:
     assert list(frame.columns) == ["item_id", "modality", "x", "y"] and len(frame) == 120
     closed = close_gaps(paired.vectors)
     assert gap_distance(closed["image"], closed["text"]) < summary["gap_distance"]
-    clusters = store.get_frame("synthetic", "synth-a", artifacts.CLUSTERS, artifacts.clusters_key("amumo", 10, "text_image"))
+    key = artifacts.clusters_key("amumo", 10, "text_image")
+    clusters = store.get_frame("synthetic", "synth-a", artifacts.CLUSTERS, key)
     assert list(clusters.columns) == ["item_id", "cluster", "label"] and clusters["label"].str.len().min() > 0
     landscape = store.get_json("synthetic", "synth-a", artifacts.LANDSCAPE, "image_text")
     assert len(landscape["deltas"]) == len(landscape["distances"]) == len(landscape["losses"]) == 40

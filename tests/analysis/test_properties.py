@@ -7,6 +7,7 @@ from sklearn.metrics import adjusted_rand_score
 from dashboard.analysis import alignment as al
 from dashboard.analysis import clustering as cl
 from dashboard.analysis import loss as lo
+from dashboard.analysis import pairwise as pw
 from dashboard.analysis import retrieval as rt
 from dashboard.analysis.closing import close_gap, close_gaps
 from dashboard.analysis.gap import gap_distance, gap_report, gap_vector
@@ -55,7 +56,8 @@ def test_gram_rebuilds_vectors_up_to_rotation() -> None:
     assert np.allclose(rebuilt @ rebuilt.T, x @ x.T, atol=1e-10)
 
 
-@pytest.mark.parametrize("matrix,needle", [(np.ones((2, 3)), "square"), (np.array([[1.0, 0.5], [0.1, 1.0]]), "symmetric"),
+@pytest.mark.parametrize("matrix,needle", [(np.ones((2, 3)), "square"),
+                                           (np.array([[1.0, 0.5], [0.1, 1.0]]), "symmetric"),
                                            (np.array([[np.nan, 0.0], [0.0, 1.0]]), "NaN")])
 def test_gram_rejects_bad_matrices(matrix: np.ndarray, needle: str) -> None:
     with pytest.raises(GapscopeError, match=needle):
@@ -131,9 +133,10 @@ def test_loss_matches_brute_force_and_is_chunked(pair, kind: str, monkeypatch) -
     a, b = pair
     expected = brute_losses(a, b, 20.0)[kind]
     assert lo.contrastive_loss(a, b, kind, 20.0) == pytest.approx(expected)
-    monkeypatch.setattr(lo, "_CHUNK", 16)
+    monkeypatch.setattr(pw, "CHUNK", 16)
     assert lo.contrastive_loss(a, b, kind, 20.0) == pytest.approx(expected)
-    assert lo.contrastive_loss(a.astype(np.float32), b.astype(np.float32), kind, 20.0) == pytest.approx(expected, abs=1e-5)
+    single = lo.contrastive_loss(a.astype(np.float32), b.astype(np.float32), kind, 20.0)
+    assert single == pytest.approx(expected, abs=1e-5)
 
 
 def test_loss_batches_drop_the_remainder(pair) -> None:
@@ -164,7 +167,7 @@ def test_retrieval(pair, monkeypatch) -> None:
     assert rt.recall_at_k(forward) == {"1": 1.0, "5": 1.0, "10": 1.0}
     s = unit(a) @ unit(b).T
     d = np.diag(s)
-    monkeypatch.setattr(rt, "_CHUNK", 16)
+    monkeypatch.setattr(pw, "CHUNK", 16)
     forward, backward = rt.ranks_both(a, b)
     assert np.array_equal(forward, 1 + (s > d[:, None]).sum(1))
     assert np.array_equal(backward, 1 + (s > d[None, :]).sum(0))

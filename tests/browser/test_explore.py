@@ -89,8 +89,8 @@ def test_a_sql_subset_changes_the_item_count_on_explore(server, page, store, art
 @pytest.mark.browser
 def test_a_copied_url_restores_the_view(server, browser, page, artifacts):
     open_page(page, server, "explore", "sql=" + SUBSET_SQL.replace(" ", "+").replace("%", "%25"))
-    page.locator('[data-testid="stSidebar"]').get_by_label("Model").locator("xpath=ancestor::*[@data-baseweb='select']").first.click()
-    page.get_by_role("option", name="synth-b").click()
+    page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model").click()
+    page.get_by_role("option", name="synth-b", exact=True).click()
     settle(page)
     page.get_by_text("Close the modality gap").click()
     settle(page)
@@ -107,9 +107,9 @@ def test_a_copied_url_restores_the_view(server, browser, page, artifacts):
         assert exceptions(copy) == []
         assert metric(copy, "Items") == count
         assert copy.get_by_label("Close the modality gap").is_checked()
-        assert copy.locator('[data-testid="stSidebar"]').get_by_text("synth-b").count() >= 1
+        assert copy.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model").input_value() == "synth-b"
         assert copy.get_by_role("textbox", name="SQL subset").input_value() == SUBSET_SQL
-        title = _component(copy).locator("#gs-heatmap .gtitle").inner_text()
+        title = _component(copy).locator("#gs-heatmap .gtitle").text_content()
         assert "synth-b" in title and "gap closed" in title
         copy.screenshot(path=str(artifacts / "url-restored.png"), full_page=True)
     finally:

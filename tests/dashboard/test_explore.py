@@ -6,6 +6,7 @@ import numpy as np
 from dash_helpers import array, linked_args, metric, no_errors, texts, widget
 
 from dashboard.analysis.closing import close_gaps
+from dashboard.figures.heatmap import MAX_SIDE
 from dashboard.store import Store
 
 
@@ -29,7 +30,8 @@ def test_linked_view_carries_heatmap_scatter_and_hover_items(app, store_path: st
     caption, thumb = args["items"][rows[0]]
     assert caption == Store.open(store_path).items("synthetic").set_index("item_id").loc[rows[0], "text"]
     assert thumb.startswith("data:image/png;base64,")
-    assert len(args["points"][rows[0]]) == 2
+    scatter_ids = [t["customdata"] for t in args["scatter"]["data"] if t["mode"] == "markers" and "customdata" in t]
+    assert [sorted(ids) for ids in scatter_ids] == [sorted(rows[:30])] * 2
     kinds = {t["type"] for t in args["scatter"]["data"]}
     assert kinds == {"scattergl"}
 
@@ -113,10 +115,15 @@ def test_projection_widgets(app) -> None:
     [button] = [b for b in at.button if b.label.startswith("Compute t-SNE")]
     button.click().run()
     no_errors(at)
-    points = linked_args(at)["points"]
-    assert len(points) == 50 and all(len(p) == 2 for p in points.values())
+    assert _scatter_count(at) == 100  # 50 pairs, two points each
     widget(at, "toggle", "Lines between pairs").set_value(False).run()  # the computed projection stays
-    assert len(linked_args(at)["points"]) == 50 and not [b for b in at.button if b.label.startswith("Compute")]
+    assert _scatter_count(at) == 100 and not [b for b in at.button if b.label.startswith("Compute")]
+
+
+def _scatter_count(at) -> int:
+    """Number of marker points in the linked scatter."""
+    traces = linked_args(at)["scatter"]["data"]
+    return sum(len(t["customdata"]) for t in traces if t["mode"] == "markers" and "customdata" in t)
 
 
 def test_aggregated_heatmap_and_zoom(app, big_store: str) -> None:
@@ -124,14 +131,18 @@ def test_aggregated_heatmap_and_zoom(app, big_store: str) -> None:
     no_errors(at)
     args = linked_args(at)
     z = array(args["heatmap"]["data"][0]["z"])
-    assert z.shape == (600, 600) and "block means" in args["heatmap"]["layout"]["title"]["text"]
+    assert z.shape == (MAX_SIDE, MAX_SIDE) and "block means" in args["heatmap"]["layout"]["title"]["text"]
+    run = MAX_SIDE // 2
     zoom = widget(at, "selectbox", "Zoom into a block of items (the full heatmap shows block means)")
-    assert zoom.options[:3] == ["all items", "items 1–300", "items 301–600"] and len(zoom.options) == 4
-    zoom.set_value("items 601–700").run()
+    assert zoom.options[:3] == ["all items", f"items 1–{run}", f"items {run + 1}–{2 * run}"]
+    last = zoom.options[-1]
+    assert last.endswith("–700") and len(zoom.options) == 1 + -(-700 // run)
+    zoom.set_value(last).run()
     no_errors(at)
     args = linked_args(at)
-    assert array(args["heatmap"]["data"][0]["z"]).shape == (200, 200) and args["blockSize"] == 100
-    assert at.query_params["zoom"] == "items 601–700"
+    rest = 700 - (len(zoom.options) - 2) * run
+    assert array(args["heatmap"]["data"][0]["z"]).shape == (2 * rest, 2 * rest) and args["blockSize"] == rest
+    assert at.query_params["zoom"] == last
 
 
 def test_selection_from_url_shows_summary(app) -> None:

@@ -50,7 +50,7 @@ def test_gap_page_metrics_landscape_and_before_after(app, store_path: str) -> No
     assert (summary["closed_distance"] < summary["original_distance"]).all()
     heat_before, heat_after = figures[1], figures[3]
     assert heat_before["data"][0]["zmin"] == heat_after["data"][0]["zmin"]  # one colour scale
-    assert array(heat_before["data"][0]["z"]).shape == (400, 400)
+    assert array(heat_before["data"][0]["z"]).shape == (400, 400)  # 200 pairs x 2 modalities, item by item
 
 
 def test_gap_page_every_pair_of_three_modalities(app, triple_store: str) -> None:

@@ -121,3 +121,13 @@ def test_augmentation_sweep_applies_each_op_at_each_step(tmp_path, clip_spec):
     assert report.embedded == 10
     ids, image = Store.open(tmp_path / "store").embeddings("rot", report.model, "image")
     assert ids[3] == "2:rotate:003" and not np.allclose(image[0], image[3])
+
+
+def test_draft_decoding_reduces_jpegs_at_the_dct_scale_only(tmp_path):
+    from ingest.datasets.decoding import decode_image
+
+    full = decode_image(COCO / "images" / "0.jpg")
+    small = decode_image(COCO / "images" / "0.jpg", draft=150)
+    assert small.size == ((full.size[0] + 1) // 2, (full.size[1] + 1) // 2) and min(small.size) >= 150
+    Image.open(COCO / "images" / "0.jpg").save(tmp_path / "0.png")
+    assert decode_image(tmp_path / "0.png", draft=150).size == full.size

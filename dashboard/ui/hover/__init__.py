@@ -49,17 +49,17 @@ _component = components.declare_component(NAME, path=str(_served_dir()))
 
 
 def linked_view(heatmap: go.Figure | None, scatter: go.Figure | None, rows: list[str], labels: list[str],
-                block_size: int, blocks: int, items: dict[str, tuple[str, str | None]],
-                points: dict[str, list[tuple[float, float]]], key: str, height: int = 540) -> dict | None:
+                block_size: int, blocks: int, items: dict[str, tuple[str, str | None]], key: str,
+                height: int = 540) -> dict | None:
     """Draw heatmap and scatter with linked hover; `rows` holds one item id per heatmap row, `items` maps an id to
-    (caption, thumbnail data URI), `points` an id to its scatter positions. Returns a new browser event, once:
+    (caption, thumbnail data URI); scatter markers carry item ids as customdata. Returns a new browser event, once:
     {"item": id} after a click, {"selected": [ids]} after a box/lasso selection in the scatter, else None."""
     heat_json = heatmap.to_json() if heatmap is not None else None
     scatter_json = _with_highlight(scatter).to_json() if scatter is not None else None
     item_row = {item: k for k, item in enumerate(rows[:block_size])}
     payload: dict[str, Any] = {
         "heatmap": heat_json, "scatter": scatter_json, "rows": rows, "labels": labels, "blockSize": block_size,
-        "blocks": blocks, "items": items, "points": points, "itemRow": item_row, "height": height}
+        "blocks": blocks, "items": items, "itemRow": item_row, "height": height}
     payload["drawKey"] = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
     value = _component(**payload, key=key, default=None)
     seen = f"_gs_seen_{key}"
