@@ -14,7 +14,7 @@ from dashboard.analysis.landscape import loss_landscape
 from dashboard.analysis.projection import project_modalities, project_out_of_sample, project_pairs
 from dashboard.errors import GapscopeError
 from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics
-from dashboard.store import artifacts
+from dashboard.store import Store, artifacts
 
 CLUSTER_K = 10
 
@@ -26,7 +26,7 @@ def _frame(item_ids: list[str], coords: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _projections(store, dataset: str, model: str, item_ids: list[str], vectors: dict[str, np.ndarray],
+def _projections(store: Store, dataset: str, model: str, item_ids: list[str], vectors: dict[str, np.ndarray],
                  closed: bool, methods: list[str]) -> None:
     """Store every projection of one variant (gap or closed)."""
     names, blocks = list(vectors), list(vectors.values())
@@ -43,14 +43,14 @@ def _projections(store, dataset: str, model: str, item_ids: list[str], vectors: 
                     _frame(item_ids, pairs))
 
 
-def _texts(store, dataset: str, item_ids: list[str]) -> list[str] | None:
+def _texts(store: Store, dataset: str, item_ids: list[str]) -> list[str] | None:
     """Captions of the items in the given order, or None when the dataset has no text."""
     items = store.items(dataset).set_index("item_id")
     texts = items["text"].reindex(item_ids)
     return None if texts.isna().all() else texts.fillna("").astype(str).tolist()
 
 
-def _clusters(store, dataset: str, model: str, item_ids: list[str], vectors: dict[str, np.ndarray],
+def _clusters(store: Store, dataset: str, model: str, item_ids: list[str], vectors: dict[str, np.ndarray],
               texts: list[str] | None) -> None:
     """Store Amumo's and the default clustering (k = 10) with each item's cluster label."""
     k = min(CLUSTER_K, len(item_ids))
@@ -62,7 +62,7 @@ def _clusters(store, dataset: str, model: str, item_ids: list[str], vectors: dic
         store.put_frame(dataset, model, artifacts.CLUSTERS, artifacts.clusters_key(method, k, summary["block"]), frame)
 
 
-def precompute(store, dataset: str, model: str, *, umap: bool = True, tsne: bool = True) -> None:
+def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsne: bool = True) -> None:
     """Compute and store the metrics summary, projections, clusterings and loss landscape of one model."""
     modalities = store.dataset(dataset)["modalities"]
     paired = store.pairs(dataset, model, modalities)

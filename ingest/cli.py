@@ -27,8 +27,9 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     parser.add_argument("--list-models", action="store_true", help="list model families and names, then exit")
     parser.add_argument("--list-datasets", action="store_true", help="list dataset types, then exit")
     parser.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda, cuda:1, ...")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--workers", type=int, help="decoding worker processes (default: min(8, CPUs); 0: none)")
+    parser.add_argument("--batch-size", type=int, help="items per batch (default: 512 on CUDA, 64 on CPU)")
+    parser.add_argument("--workers", type=int,
+                        help="decoding worker processes (default: CPUs - 1, at most 32; 0: decode in this process)")
     parser.add_argument("--limit", type=int, help="only the first N records (after --sample)")
     parser.add_argument("--sample", type=int, help="a random sample of N records")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")

@@ -32,7 +32,7 @@ class Options:
     """How an ingest runs (the CLI's flags)."""
 
     batch_size: int = 64
-    workers: int = min(8, os.cpu_count() or 1)
+    workers: int = max(1, min(32, (os.cpu_count() or 2) - 1))
     device: str = "cpu"
     limit: int | None = None
     sample: int | None = None
@@ -167,14 +167,9 @@ def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: C
     return finish(store, dataset, encoder, report, started, options)
 
 
-def model_factory(model_spec: str, pretrained: str | None, device: str, precision: str) -> Callable[[], Encoder]:
-    """A picklable factory loading a registered model (so Ray actors can build it too)."""
-    return ModelFactory(model_spec, pretrained, device, precision)
-
-
 @dataclass(frozen=True)
 class ModelFactory:
-    """Loads `model_spec` through the model registry when called."""
+    """Loads a registered model when called; picklable, so Ray actors can build the encoder too."""
 
     spec: str
     pretrained: str | None
@@ -188,7 +183,7 @@ class ModelFactory:
 
 
 def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spec: str, pretrained: str | None = None,
-               name: str | None = None, device: str = "auto", batch_size: int = 64, workers: int | None = None,
+               name: str | None = None, device: str = "auto", batch_size: int | None = None, workers: int | None = None,
                limit: int | None = None, sample: int | None = None, seed: int = 0, precision: str = "auto",
                engine: str = "local", progress: bool = True, precompute: bool = True, umap: bool = True,
                tsne: bool = True, draft: int = 0, dataset_options: dict[str, Any] | None = None) -> IngestReport:
@@ -197,11 +192,12 @@ def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spe
         raise GapscopeError(f"engine {engine!r}: unknown (known: local, ray)")
     opened = open_dataset(dataset_type, source, **(dataset_options or {}))
     device = resolve_device(device)
+    batch_size = batch_size or (512 if device.startswith("cuda") else 64)
     options = Options(batch_size=int(batch_size), workers=Options.workers if workers is None else int(workers),
                       device=device, limit=limit, sample=sample, seed=seed, progress=progress, precompute=precompute,
                       umap=umap, tsne=tsne, draft=draft,
                       config={"spec": model_spec, "pretrained": pretrained, "precision": precision})
-    factory = model_factory(model_spec, pretrained, device, precision)
+    factory = ModelFactory(model_spec, pretrained, device, precision)
     origin = str(Path(source).expanduser().resolve())
     if engine == "ray":
         from ingest.ray_engine import ingest_source_ray

@@ -1,7 +1,7 @@
 """Turning one Record into model inputs (decode, preprocess, thumbnail) and a list of them into a batch.
 
-Runs in decoding workers (local engine) or Ray map tasks; a BadItem anywhere makes the whole item bad, with the
-modality and reason recorded. Modalities a source marks optional and a record lacks are left out, not bad.
+Runs in decoding workers (local engine) or Ray map tasks; a BadItem (or any other error) anywhere makes the whole
+item bad, with the modality and reason recorded. Modalities a source marks optional and a record lacks are left out, not bad.
 """
 from __future__ import annotations
 
@@ -43,8 +43,10 @@ def thumbnail(decoded: Any, modality: str, size: int = THUMBNAIL_SIZE) -> bytes:
         low, high = array.min(axis=(0, 1)), array.max(axis=(0, 1))
         scaled = (array - low) / np.where(high > low, high - low, 1.0) * 255.0
         decoded = Image.fromarray(scaled.astype(np.uint8))
-    small = decoded.copy()
-    small.thumbnail((size, size), reducing_gap=2.0)
+    scale = size / max(decoded.size)
+    small = decoded if scale >= 1 else decoded.resize(
+        (max(1, round(decoded.width * scale)), max(1, round(decoded.height * scale))), Image.Resampling.BILINEAR,
+        reducing_gap=2.0)
     buffer = io.BytesIO()
     small.convert("RGB").save(buffer, format="JPEG", quality=80)
     return buffer.getvalue()
@@ -63,9 +65,15 @@ def prepare(source: DatasetSource, encoder: Encoder, position: int, record: Reco
                 out.thumbnail = thumbnail(decoded, modality)
             if modality in wanted:
                 out.inputs[modality] = encoder.preprocess(modality, decoded)
-    except BadItem as exc:
-        out.inputs, out.thumbnail, out.bad = {}, None, f"{modality}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - one item must not stop a long run; the reason goes to the report
+        out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
     return out
+
+
+def reason(modality: str, exc: Exception) -> str:
+    """The report line of a failed item: a BadItem's reason, or the unexpected error's type and first line."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{modality}: {text}" if isinstance(exc, BadItem) else f"{modality}: unexpected {type(exc).__name__}: {text}"
 
 
 @dataclass

@@ -3,12 +3,14 @@
 The driver plans the pending records exactly as the local engine does; Ray Data decodes them in `map` tasks, a
 callable class holding the encoder (GPU actors when the device is CUDA) preprocesses and encodes them in
 `map_batches`, and the driver writes each result batch to the store with the same idempotent writer.
-Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns).
+Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns). On a cluster (RAY_ADDRESS
+set) the source paths must be readable from every node, e.g. on a shared filesystem.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import pickle
 import time
 from pathlib import Path
@@ -18,8 +20,8 @@ import numpy as np
 
 from dashboard.store import Store
 from ingest import engine, writer
-from ingest.base import BadItem, DatasetSource, Encoder, Record
-from ingest.prepare import Prepared, collate, prepare
+from ingest.base import DatasetSource, Encoder, Record
+from ingest.prepare import Prepared, collate, prepare, reason
 from ingest.report import IngestReport
 
 
@@ -67,8 +69,8 @@ class EncodeBatch:
             try:
                 for modality, value in pickle.loads(batch["decoded"][k]).items():
                     out.inputs[modality] = self.encoder.preprocess(modality, value)
-            except BadItem as exc:
-                out.inputs, out.thumbnail, out.bad = {}, None, f"{modality}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - as in prepare(): the item is reported, the run goes on
+                out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
         return out
 
 
@@ -112,6 +114,16 @@ def _driver_encoder(make_encoder: Callable[[], Encoder]) -> Encoder:
     return make_encoder()
 
 
+def _connect(options: engine.Options) -> None:
+    """Join the cluster named by RAY_ADDRESS, or start a local Ray instance with `workers` CPUs."""
+    import ray
+
+    if os.environ.get("RAY_ADDRESS"):
+        ray.init()
+    else:
+        ray.init(num_cpus=max(1, options.workers) if options.workers else None, include_dashboard=False)
+
+
 def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encoder: Callable[[], Encoder], kind: str,
                       origin: str, name: str | None = None, options: engine.Options | None = None) -> IngestReport:
     """Embed the pending records of an opened source on Ray Data; resumable and idempotent like the local engine."""
@@ -120,7 +132,7 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
     options = options or engine.Options()
     started = time.monotonic()
     if not ray.is_initialized():
-        ray.init(num_cpus=max(1, options.workers) if options.workers else None, include_dashboard=False)
+        _connect(options)
     ray.data.DataContext.get_current().enable_progress_bars = False
     store = Store.create(store_path)
     encoder = _driver_encoder(make_encoder)

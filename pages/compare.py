@@ -53,7 +53,8 @@ with shown_errors():
                                     selection_mode=("box", "lasso"))
         chosen = [str(p["customdata"]) for p in (event.selection.points if event else []) if "customdata" in p]
         if chosen and set(chosen) != picked:
-            set_selection(sorted(set(chosen), key=ids.index))
+            position = {item: k for k, item in enumerate(ids)}
+            set_selection(sorted(set(chosen) & set(position), key=position.get))
             st.rerun()
 
     st.subheader("Metric differences")

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analysis.clustering import cluster_sizes, sort_order
-from dashboard.figures.heatmap import MAX_SIDE, difference_blocks, heatmap_figure
+from dashboard.figures.heatmap import MAX_SIDE, add_cluster_marks, difference_blocks, heatmap_figure
 from dashboard.figures.scatter import pair_scatter
 from dashboard.ui import compute, widgets
 from dashboard.ui.export import figure_buttons, table_buttons
@@ -83,15 +83,17 @@ with shown_errors():
         len(view.modalities) > 1 else heat
     title = f"{view.model}{' (gap closed)' if closed else ''}" + (" · block means" if heat.aggregated else "")
     heat_fig = heatmap_figure(shown, title=title, diverging=mode != "similarity")
+    if cluster_table is not None and window is None:
+        add_cluster_marks(heat_fig, shown, cluster_table["size"], cluster_table["label"])
     event = show_linked(view, shown, heat_fig, points, scatter, key="explore_linked")
     if event and "selected" in event:
         set_selection(event["selected"])
     if event and "item" in event:
         widgets.set_from_page("item", event["item"])
     matrix = pd.DataFrame(shown.matrix, columns=shown.labels).assign(row=shown.labels)
-    figure_buttons(heat_fig, f"heatmap-{view.dataset}-{view.model}", "exp_heat", data=matrix)
+    figure_buttons(heat_fig, f"heatmap-{view.dataset}-{view.model}", "exp_heat", data=matrix, what="Heatmap")
     if scatter is not None:
-        figure_buttons(scatter, f"scatter-{view.dataset}-{view.model}", "exp_scatter", data=points)
+        figure_buttons(scatter, f"scatter-{view.dataset}-{view.model}", "exp_scatter", data=points, what="Scatter")
 
 if cluster_table is not None:
     st.subheader("Clusters")

@@ -18,7 +18,8 @@ from dashboard.ui.sidebar import View, sidebar
 st.title("Gap")
 view: View = sidebar()
 models = loaders.models_for(view.store, view.version, view.dataset)
-st.caption(f"{len(view.item_ids):,} items in view; metrics are computed on the items in view.")
+st.caption(f"{len(view.item_ids):,} items in view; metrics are computed on the items in view (on a sample of "
+           f"{compute.METRICS_SAMPLE:,} pairs when there are more, see column n).")
 
 st.subheader("Metrics for every modality pair")
 with shown_errors(), st.spinner("Computing metrics…"):

@@ -4,20 +4,23 @@ Amumo's method (Humer et al., JVI 2024; `get_cluster_sorting` in amumo/utils.py)
 similarity matrix whose rows are one modality (texts) and columns another (images); each ROW of 1 - S is an
 observation vector, compared by Euclidean distance; complete-linkage agglomerative clustering
 (scipy `linkage(1 - S, method="complete")`) cut into k clusters (`fcluster(maxclust=k)`, labels 1..k); the
-display order is `argsort` of the labels, and the sizes are listed by cluster id 1..k.
+display order (`cluster_sort_idcs`) is numpy's argsort of the labels, reproduced with numpy's classic introsort
+(`sort_order`), and the sizes are listed by cluster id 1..k.
 `amumo_clusters_from_embeddings` gives the same result without forming the N x N block: the rows of
 1 - X Y^T differ only by (x_i - x_j) Y^T, whose norm is ||(x_i - x_j) W|| with W W^T = Y^T Y (d x d), so the
-pairwise distances are computed from N x d vectors (BLAS), which makes N = 5000 a fraction of a second.
+pairwise distances are computed from N x d vectors with one BLAS product (N = 5000: about a second, most of it
+scipy's O(N^2) linkage, instead of minutes for the N x N observation vectors).
 Above `MAX_LINKAGE_N` items the condensed distance matrix (N^2/2 doubles) and the O(N^2) linkage get too large for
 this machine, so the hierarchy is built on a fixed-seed random sample of `MAX_LINKAGE_N` items and every other item
 joins the cluster of its nearest sampled item (an approximation of Amumo's method, exact below the limit).
 
-Default method ("kmeans"): k-means (k-means++, fixed seed) on the pair vectors z_i = [a_i | b_i] / sqrt(2) of the
-L2-normalised embeddings. Why: it uses both members of each pair, not one modality's similarity profile; a modality
-gap is a constant offset per modality and so leaves all distances between pair vectors unchanged (the clustering is
-gap-invariant, which complete linkage on raw similarities is only approximately); complete linkage tends to split
-off tiny outlier clusters, k-means gives balanced groups; and it runs in O(N k d) per iteration, so it scales to
-any N (own numpy Lloyd iterations: a few BLAS products per step; clusters numbered by decreasing size).
+Default method ("kmeans"): k-means (greedy k-means++ seeding, fixed seed) on the pair vectors
+z_i = [a_i | b_i] / sqrt(2) of the L2-normalised embeddings. Why: it uses both members of each pair, not one
+modality's similarity profile; a modality gap is a constant offset per modality and so leaves all distances between
+pair vectors unchanged (gap-invariant; shifting one modality changes every row of 1 - S, so Amumo's clustering is
+not); complete linkage tends to split off tiny outlier clusters, k-means gives balanced groups; and it runs in
+O(N k d) per iteration, so it scales to any N (own numpy Lloyd iterations: a few BLAS products per step; clusters
+numbered by decreasing size).
 
 Labels (Amumo's `aggregate_texts` / `get_textual_label_for_cluster`): count the 1..77-grams of the cluster's captions
 (scikit-learn CountVectorizer, English stop words removed); order the n-grams by (length of the n-gram text, count)

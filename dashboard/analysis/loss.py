@@ -8,8 +8,10 @@ temperature: 100 for CLIP). Per batch of n pairs:
 - b_to_a ("text_to_image"): the same on L^T.
 - infonce: (a_to_b + b_to_a) / 2, CLIP's symmetric objective (Radford et al. 2021).
 - infoloob: InfoLOOB, the leave-one-out bound of CLOOB (Fuerst et al., NeurIPS 2022): the positive is removed from
-  the denominator, (1/n) sum_i [logsumexp_{j != i} L_ij - L_ii], averaged over both directions. (CLOOB applies it
-  to Hopfield-retrieved embeddings; here it is applied to the embeddings themselves.)
+  the denominator, (1/n) sum_i [logsumexp_{j != i} L_ij - L_ii], averaged over both directions: the negative mean
+  log odds of the positives, the rescaling of crowsonkb's cloob-training (ml-jku/cloob's training code multiplies
+  by tau = 1/s and sums the directions, and applies it to Hopfield-retrieved embeddings; here it is applied to the
+  embeddings themselves so that it compares directly with InfoNCE).
 All log-sum-exps come from one chunked pass over L (pairwise.scan: rows and columns at once, no N x N matrix,
 exact float64 positives). Batches: batch_size None means all pairs at once; otherwise consecutive batches of
 batch_size pairs, the remainder dropped, and the mean over batches (Amumo uses 50).

@@ -26,7 +26,7 @@ def project(x: np.ndarray, method: str = "pca", seed: int = SEED) -> np.ndarray:
     if method == "pca":
         return pca(x)
     if method == "umap":
-        return _umap(seed).fit_transform(x)
+        return _umap(seed, len(x)).fit_transform(x)
     if method == "tsne":
         from openTSNE import TSNE
 
@@ -46,11 +46,11 @@ def pca(x: np.ndarray, components: int = 2) -> np.ndarray:
     return centred @ axes.astype(x.dtype)
 
 
-def _umap(seed: int):
-    """A 2-D cosine UMAP (lazy import)."""
+def _umap(seed: int, n: int):
+    """A 2-D cosine UMAP for n points (lazy import; fewer than 15 neighbours for tiny sets)."""
     import umap
 
-    return umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_jobs=1)
+    return umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_jobs=1, n_neighbors=max(2, min(15, n - 1)))
 
 
 def project_modalities(blocks: list[np.ndarray], method: str = "pca", seed: int = SEED) -> list[np.ndarray]:
@@ -62,7 +62,7 @@ def project_modalities(blocks: list[np.ndarray], method: str = "pca", seed: int 
 
 def project_out_of_sample(fit: np.ndarray, others: list[np.ndarray], seed: int = SEED) -> list[np.ndarray]:
     """UMAP fitted on one modality; coordinates of that modality, then of each other block via transform."""
-    reducer = _umap(seed)
+    reducer = _umap(seed, len(fit))
     fitted = reducer.fit_transform(normalize(fit, "fitted modality"))
     return [fitted] + [reducer.transform(normalize(o, f"block {i + 1}")) for i, o in enumerate(others)]
 

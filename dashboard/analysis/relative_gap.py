@@ -1,5 +1,6 @@
 """Relative modality gap, RMG (Schrodi et al., "Two effects, one trigger: on the modality gap, object bias, and
-information imbalance in contrastive vision-language models", ICLR 2025, arXiv:2404.07983).
+information imbalance in contrastive vision-language models", ICLR 2025, arXiv:2404.07983; as computed by the
+authors' `compute_rmg` in github.com/lmb-freiburg/two-effects-one-trigger, analysis/gap_precompute.py).
 
 The L2 distance of the centroids (Liang et al.) depends on how spread out each modality is. RMG relates the
 distance of matching pairs to the distances within each modality. With the cosine dissimilarity
@@ -8,7 +9,8 @@ d(u, v) = (1 - cos(u, v)) / 2 in [0, 1] and N pairs (x_i, y_i):
     intra = 1/(2N(N-1)) sum_{i != j} [ d(x_i, x_j) + d(y_i, y_j) ]                     (within modalities)
     RMG   = M / (intra + M)
 RMG is 0 when every pair coincides and approaches 1 when pairs are far apart relative to the spread within each
-modality. The sums over i != j are exact in O(N d): sum_{i != j} cos(x_i, x_j) = ||sum_i x_i||^2 - N.
+modality. (The authors floor M at 1e-3 to avoid a zero; here identical pairs give exactly 0.) The sums over
+i != j are exact in O(N d): sum_{i != j} cos(x_i, x_j) = ||sum_i x_i||^2 - N.
 """
 
 import numpy as np

@@ -110,7 +110,7 @@ def heatmap_figure(data: HeatmapData, title: str = "", zrange: tuple[float, floa
         zmin, zmax = -bound, bound
     figure = go.Figure(go.Heatmap(
         z=data.matrix, x=data.labels, y=data.labels, zmin=zmin, zmax=zmax,
-        colorscale=DIFF_COLORSCALE if diverging else COLORSCALE, colorbar={"title": "cosine"},
+        colorscale=DIFF_COLORSCALE if diverging else COLORSCALE, colorbar={"title": "cosine", "thickness": 12},
         hovertemplate="row %{y}<br>column %{x}<br>similarity %{z:.3f}<extra></extra>"))
     size = len(data.labels)
     for edge in data.boundaries:
@@ -121,7 +121,28 @@ def heatmap_figure(data: HeatmapData, title: str = "", zrange: tuple[float, floa
                     "y0": edge - 0.5, "y1": edge - 0.5, "x0": -0.5, "x1": size - 0.5}
             figure.add_shape(**line)
     centres = [data.labels[k * data.block + data.block // 2] for k in range(len(data.modalities))]
-    axis = {"tickmode": "array", "tickvals": centres, "ticktext": data.modalities, "showgrid": False}
+    axis = {"tickmode": "array", "tickvals": centres, "ticktext": data.modalities, "showgrid": False,
+            "automargin": True}
     figure.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          xaxis=axis, yaxis={**axis, "autorange": "reversed", "scaleanchor": "x"})
+    return figure
+
+
+def add_cluster_marks(figure: go.Figure, data: HeatmapData, sizes: list[int], labels: list[str]) -> go.Figure:
+    """Dotted lines between clusters inside every modality block (the rows must be in cluster order) and each
+    cluster's label beside the first block (the colour bar moves below the matrix to make room)."""
+    total = sum(sizes)
+    edges = np.cumsum([0, *sizes]) * data.block / max(total, 1)
+    size = len(data.labels)
+    for k in range(len(data.modalities)):
+        for edge in edges[1:-1]:
+            at = k * data.block + edge - 0.5
+            dotted = {"color": "rgba(255,255,255,0.7)", "width": 1, "dash": "dot"}
+            figure.add_shape(type="line", x0=-0.5, x1=size - 0.5, y0=at, y1=at, line=dotted)
+            figure.add_shape(type="line", y0=-0.5, y1=size - 0.5, x0=at, x1=at, line=dotted)
+    for label, low, high in zip(labels, edges[:-1], edges[1:]):
+        figure.add_annotation(x=1.0, xref="paper", xanchor="left", y=(low + high) / 2 - 0.5, yref="y",
+                              text=(label or "")[:28], showarrow=False, font={"size": 10})
+    figure.update_traces(colorbar={"orientation": "h", "y": -0.2, "thickness": 10, "title": None})
+    figure.update_layout(margin={"r": 150})
     return figure

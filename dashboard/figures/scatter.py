@@ -67,6 +67,6 @@ def pair_scatter(points: pd.DataFrame, cosine: pd.Series | None = None, lines: b
             marker={"size": 6, "color": MODALITY_COLOURS[k % len(MODALITY_COLOURS)], "opacity": opacity},
             hovertemplate=f"{modality} %{{customdata}}" + ("<br>%{text}" if text is not None else "") + "<extra></extra>"))
     figure = go.Figure(traces)
-    figure.update_layout(title=title, height=height, dragmode="lasso", margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    figure.update_layout(title=title, height=height, dragmode="lasso", margin={"l": 50, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.08})
     return figure

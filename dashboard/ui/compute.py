@@ -20,6 +20,8 @@ from dashboard.ui import loaders
 
 MAX_EMBED_PAIRS = 2000
 MAX_PCA_COMPONENTS = 10
+METRICS_SAMPLE = 2000
+LANDSCAPE_PAIRS = 500
 ViewKey = tuple
 
 
@@ -129,8 +131,6 @@ def with_text(points: pd.DataFrame, key: ViewKey) -> pd.DataFrame:
     return points.assign(text=points["item_id"].map(texts))
 
 
-METRICS_SAMPLE = 2000
-
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict:
@@ -151,9 +151,6 @@ def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict
     result = compute_metrics({m: v[rows] for m, v in full.vectors.items()}, modalities, scale,
                              None if texts.isna().all() else texts.fillna("").tolist(), clusters=min(10, len(ids)))
     return {**result, "source": "computed" if len(ids) == len(full) else f"computed on {len(ids)} sampled pairs"}
-
-
-LANDSCAPE_PAIRS = 500
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -177,7 +174,8 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame:
-    """Every metric for every modality pair of the view: gap, loss, recalls, alignment, cosines."""
+    """Every metric for every modality pair of the view (a seeded sample of at most METRICS_SAMPLE pairs; column n
+    says how many): gap, loss, recalls, alignment, uniformity, relative gap, matched/unmatched cosines."""
     from itertools import combinations
 
     from dashboard.analysis import alignment as al
@@ -187,6 +185,9 @@ def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame
     from dashboard.analysis.retrieval import partner_ranks, recall_at_k
 
     ids, blocks = vectors(key, model, closed)
+    if len(ids) > METRICS_SAMPLE:
+        rows = np.sort(np.random.default_rng(key[6]).choice(len(ids), METRICS_SAMPLE, replace=False))
+        ids, blocks = [ids[i] for i in rows], {m: v[rows] for m, v in blocks.items()}
     scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
     report = gap_report(blocks)
     rows = []

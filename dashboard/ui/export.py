@@ -17,18 +17,19 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "gapscope"
 
 
-def figure_buttons(figure: go.Figure, name: str, key: str, data: pd.DataFrame | None = None, where=st) -> None:
+def figure_buttons(figure: go.Figure, name: str, key: str, data: pd.DataFrame | None = None, where=st,
+                   what: str = "Figure") -> None:
     """Download buttons for a figure: HTML (plotly.js inlined, works offline), PNG if kaleido is there, CSV data."""
     slug = _slug(name)
     columns = where.columns(3)
-    columns[0].download_button("Figure (HTML)", lambda: figure.to_html(include_plotlyjs=True, full_html=True),
+    columns[0].download_button(f"{what} (HTML)", lambda: figure.to_html(include_plotlyjs=True, full_html=True),
                                file_name=f"{slug}.html", mime="text/html", key=f"{key}_html",
                                on_click="ignore")
     if HAS_KALEIDO:
-        columns[1].download_button("Figure (PNG)", lambda: figure.to_image(format="png"), file_name=f"{slug}.png",
+        columns[1].download_button(f"{what} (PNG)", lambda: figure.to_image(format="png"), file_name=f"{slug}.png",
                                    mime="image/png", key=f"{key}_png", on_click="ignore")
     if data is not None:
-        columns[2].download_button("Data (CSV)", lambda: data.to_csv(index=False), file_name=f"{slug}.csv",
+        columns[2].download_button(f"{what} data (CSV)", lambda: data.to_csv(index=False), file_name=f"{slug}.csv",
                                    mime="text/csv", key=f"{key}_csv", on_click="ignore")
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.errors import GapscopeError
 from dashboard.ui import loaders, state, widgets
+from dashboard.ui.export import table_buttons
 from dashboard.ui.guard import one_line
 
 DEFAULT_SAMPLE = 500
@@ -112,6 +113,9 @@ def _subset(path: str, version: float, dataset: str) -> tuple[list[str], int, di
         spec["sql"] = ""
         ids = loaders.subset(path, version, dataset, "", caption, sample, seed)
     bar.caption(f"{len(ids):,} of {total:,} items in view")
+    with bar.expander("Export the subset"):
+        frame = loaders.items(path, version, dataset)
+        table_buttons(frame[frame["item_id"].isin(set(ids))][["item_id", "text"]], f"subset-{dataset}", "subset")
     return ids, total, spec
 
 

@@ -21,11 +21,11 @@ from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from dashboard.thumbnails import thumbnail_bytes
 from ingest.base import BadItem
-from ingest.demo import augment_sweeps, features, towers
+from ingest.demo import augment_sweeps, features
 from ingest.demo.heads import DemoHeads, load_heads
 from ingest.demo.openclipart import ROOT, Drawing, find_drawings, load_png
 from ingest.demo.report import write_readme
-from ingest.demo.train import MODEL_NAMES, TrainConfig, embed, heldout_mask, train_heads
+from ingest.demo.train import TrainConfig, embed, heldout_mask, train_heads
 
 HEADS_DIR = Path(__file__).resolve().parents[2] / "data" / "heads"
 HELDOUT = "openclipart-heldout"
@@ -143,12 +143,14 @@ def _sweep(store: Store, source: augment_sweeps.SweepSource, op: str, steps: int
 
 
 def _precompute(store: Store, datasets: list[str], heads: dict[str, DemoHeads], options: BuildOptions) -> None:
-    """Metrics, projections, clusters and loss landscape of every (dataset, model)."""
+    """Metrics, projections, clusters and loss landscape of every (dataset, model); UMAP and t-SNE only for the
+    held-out pairs (the dashboard computes them on demand for the 100-item sweeps in a second)."""
     from dashboard.precompute import precompute
 
     for dataset in datasets:
+        full = dataset == HELDOUT
         for name in heads:
-            precompute(store, dataset, name, umap=options.umap, tsne=options.tsne)
+            precompute(store, dataset, name, umap=options.umap and full, tsne=options.tsne and full)
 
 
 def _compact(store: Store) -> None:

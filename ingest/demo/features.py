@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 import sys
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -20,6 +22,8 @@ from ingest.demo import towers
 from ingest.demo.openclipart import Drawing, load_png
 
 FEATURE_VERSION = 2
+CHUNK = 256
+PREFETCH = 16
 
 
 def default_cache_dir() -> Path:
@@ -69,37 +73,52 @@ def _key(kind: str, spec: Any) -> str:
     return f"{kind}-{hashlib.sha1(blob.encode()).hexdigest()[:16]}"
 
 
-def _progress(label: str, total: int) -> Callable[[int], None]:
-    """A progress printer to stderr."""
-    def report(done: int) -> None:
-        if done % 1024 < 64 or done == total:
-            print(f"  {label}: {done}/{total} images", file=sys.stderr, flush=True)
-    return report
-
-
 def drawing_features(drawings: list[Drawing], cache: Path, models: Towers) -> Features:
-    """Image and caption features of drawings (cached); unreadable PNGs are marked not ok and reported."""
-    spec = [(d.item_id, str(d.png), d.caption) for d in drawings]
-    path = Path(cache) / f"{_key('openclipart', spec)}.npz"
+    """Image and caption features of drawings, cached per chunk of CHUNK drawings (an interrupted run resumes);
+    unreadable PNGs are marked not ok and reported."""
+    parts = []
+    for start in range(0, len(drawings), CHUNK):
+        parts.append(_drawing_chunk(drawings[start:start + CHUNK], cache, models))
+        print(f"  openclipart: {min(start + CHUNK, len(drawings))}/{len(drawings)} images", file=sys.stderr, flush=True)
+    text = text_features([d.caption for d in drawings], cache, models)
+    if not parts:
+        return Features([], np.zeros((0, towers.IMAGE_DIM), np.float32), text, np.zeros(0, bool), [])
+    return Features([d.item_id for d in drawings], np.concatenate([p["image"] for p in parts]), text,
+                    np.concatenate([p["ok"] for p in parts]), [str(x) for p in parts for x in p["skipped"]])
+
+
+def _prepare(drawing: Drawing) -> Any:
+    """The image tower input of a drawing, or the BadItem that stopped it."""
+    try:
+        return towers.image_tensor(load_png(drawing.png))
+    except BadItem as exc:
+        return exc
+
+
+def _prefetched(drawings: list[Drawing]) -> Iterator[Any]:
+    """Prepared inputs in order, decoded by a thread pool a little ahead of the tower (PIL releases the GIL)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque = deque()
+        for drawing in drawings:
+            pending.append(pool.submit(_prepare, drawing))
+            if len(pending) > PREFETCH:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _drawing_chunk(drawings: list[Drawing], cache: Path, models: Towers) -> dict[str, np.ndarray]:
+    """Image features of one chunk of drawings (cached): image (zeros where not ok), ok, skipped."""
+    path = Path(cache) / f"{_key('openclipart', [(d.item_id, str(d.png)) for d in drawings])}.npz"
     if not path.exists():
-        skipped: list[str] = []
-        ok = np.ones(len(drawings), dtype=bool)
-
-        def images() -> Iterator[Any]:
-            for k, drawing in enumerate(drawings):
-                try:
-                    yield load_png(drawing.png)
-                except BadItem as exc:
-                    ok[k] = False
-                    skipped.append(str(exc))
-
-        image = towers.image_features(models.image, images(), progress=_progress("openclipart", len(drawings)))
-        full = np.zeros((len(drawings), towers.IMAGE_DIM), np.float32)
-        full[ok] = image
-        text = models.text.features([d.caption for d in drawings])
-        _save(path, image=full, text=text, ok=ok, skipped=np.array(skipped, dtype=str))
+        prepared = list(_prefetched(drawings))
+        ok = np.array([not isinstance(p, BadItem) for p in prepared], dtype=bool)
+        image = np.zeros((len(drawings), towers.IMAGE_DIM), np.float32)
+        image[ok] = models.image.features([p for p in prepared if not isinstance(p, BadItem)])
+        skipped = np.array([str(p) for p in prepared if isinstance(p, BadItem)], dtype=str)
+        _save(path, image=image, ok=ok, skipped=skipped)
     data = np.load(path)
-    return Features([d.item_id for d in drawings], data["image"], data["text"], data["ok"], list(data["skipped"]))
+    return {"image": data["image"], "ok": data["ok"], "skipped": data["skipped"]}
 
 
 def image_list_features(kind: str, spec: Any, images: Callable[[], Iterator[Any]], cache: Path,

@@ -9,7 +9,7 @@ to [-1, 1] as in the official TensorFlow Lite preprocessing (mean 127, std 128).
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -99,18 +99,14 @@ class ImageTower:
         return np.concatenate(chunks) if chunks else np.zeros((0, IMAGE_DIM), np.float32)
 
 
-def image_features(tower: ImageTower, images: Iterable[Any], batch_size: int = 64,
-                   progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """Features of a stream of PIL images, decoded and embedded batch by batch to bound memory."""
-    chunks, pending, done = [], [], 0
+def image_features(tower: ImageTower, images: Iterable[Any], batch_size: int = 64) -> np.ndarray:
+    """Features of a stream of PIL images, prepared and embedded batch by batch to bound memory."""
+    chunks, pending = [], []
     for image in images:
         pending.append(image_tensor(image))
         if len(pending) == batch_size:
             chunks.append(tower.features(pending, batch_size))
-            done += len(pending)
             pending = []
-            if progress:
-                progress(done)
     if pending:
         chunks.append(tower.features(pending, batch_size))
     return np.concatenate(chunks) if chunks else np.zeros((0, IMAGE_DIM), np.float32)

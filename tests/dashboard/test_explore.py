@@ -89,6 +89,8 @@ def test_clustering_reorders_the_matrix_and_selects_a_cluster(app) -> None:
     assert all(isinstance(label, str) for label in frame["label"])
     rows = linked_args(at)["rows"]
     assert sorted(rows) == sorted(unclustered) and rows != unclustered
+    notes = [a["text"] for a in linked_args(at)["heatmap"]["layout"]["annotations"]]
+    assert notes == [label[:28] for label in frame["label"]]
     widget(at, "selectbox", "Select a cluster").set_value(f"2: {frame['label'][1]}").run()
     no_errors(at)
     assert metric(at, "Selected items") == str(frame["size"][1])
@@ -100,7 +102,10 @@ def test_clustering_on_another_block_and_three_modalities(app, triple_store: str
     no_errors(at)
     assert at.dataframe[0].value["size"].sum() == 60
     args = linked_args(at)
-    assert args["blocks"] == 3 and len(args["heatmap"]["layout"]["shapes"]) == 4
+    solid = [s for s in args["heatmap"]["layout"]["shapes"] if s["line"].get("dash") != "dot"]
+    dotted = [s for s in args["heatmap"]["layout"]["shapes"] if s["line"].get("dash") == "dot"]
+    assert args["blocks"] == 3 and len(solid) == 4  # two block boundaries, horizontal and vertical
+    assert len(dotted) == 3 * 2 * 2  # 2 cluster boundaries in each of 3 blocks, both directions
 
 
 def test_projection_widgets(app) -> None:
@@ -171,5 +176,16 @@ def test_item_details_with_image_audio_and_molecule(app, media_store: str) -> No
 
 def test_exports_are_offered(app) -> None:
     at = app("explore", n="20")
-    labels = [b.label for b in at.download_button]
-    assert labels.count("Figure (HTML)") == 2 and labels.count("Data (CSV)") == 2
+    labels = [b.label for b in at.main.download_button]
+    assert {"Heatmap (HTML)", "Heatmap data (CSV)", "Scatter (HTML)", "Scatter data (CSV)"} <= set(labels)
+    assert sorted(b.label for b in at.sidebar.download_button) == ["CSV", "JSON"]  # the subset's items
+
+
+def test_umap_out_of_sample_on_demand(app) -> None:
+    at = app("explore", n="40", proj="umap_oos")
+    assert "not stored" in at.info[0].value and linked_args(at)["scatter"] is None
+    [button] = [b for b in at.button if b.label.startswith("Compute UMAP out-of-sample")]
+    button.click().run(timeout=300)
+    no_errors(at)
+    assert _scatter_count(at) == 80
+    assert linked_args(at)["scatter"]["layout"]["title"]["text"].startswith("UMAP out-of-sample")

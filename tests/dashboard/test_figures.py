@@ -9,7 +9,7 @@ from dash_helpers import array
 
 from dashboard.errors import GapscopeError
 from dashboard.figures.bars import metric_bars
-from dashboard.figures.heatmap import (MAX_SIDE, color_range, difference_blocks, heatmap_figure,
+from dashboard.figures.heatmap import (MAX_SIDE, add_cluster_marks, color_range, difference_blocks, heatmap_figure,
                                        similarity_blocks)
 from dashboard.figures.landscape import landscape_figure
 from dashboard.figures.molecule import molecule_png
@@ -148,3 +148,13 @@ def test_molecule_drawing() -> None:
     assert image[:4] == b"\x89PNG" and len(image) > 500
     with pytest.raises(GapscopeError, match="not a valid SMILES"):
         molecule_png("((nonsense")
+
+
+def test_cluster_marks_between_clusters_of_every_block() -> None:
+    ids, vectors = _vectors(10)
+    data = similarity_blocks(vectors, ids)
+    figure = add_cluster_marks(heatmap_figure(data), data, [3, 7], ["dog frisbee", "hot dog"])
+    dotted = [s for s in figure.layout.shapes if s.line.dash == "dot"]
+    assert sorted({s.y0 for s in dotted if s.y0 == s.y1}) == [2.5, 12.5]
+    assert [a.text for a in figure.layout.annotations] == ["dog frisbee", "hot dog"]
+    assert [a.y for a in figure.layout.annotations] == [1.0, 6.0]

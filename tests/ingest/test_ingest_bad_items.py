@@ -90,3 +90,19 @@ def test_coco_image_without_captions_is_an_empty_caption(tmp_path, clip_spec):
     path.write_text(json.dumps(data))
     report = run_ingest(tmp_path / "store", "mscoco", str(root), clip_spec, device="cpu", **FAST)
     assert report.embedded == 2 and reasons(report) == {"140": "text: empty caption"}
+
+
+class PickyEncoder(TinyEncoder):
+    """A TinyEncoder whose preprocessing fails (not with BadItem) on one caption."""
+
+    def preprocess(self, modality, decoded):
+        if modality == "text" and decoded.startswith("Bird"):
+            raise ValueError("tokenizer exploded\nsecond line")
+        return super().preprocess(modality, decoded)
+
+
+def test_an_unexpected_error_in_one_item_is_reported_and_the_run_goes_on(tmp_path):
+    root = build_audioset(tmp_path / "a", n=3)
+    report = ingest_source(tmp_path / "store", open_dataset("audioset", str(root)), PickyEncoder, "audioset", str(root),
+                           options=Options(**FAST))
+    assert report.embedded == 2 and [b["reason"] for b in report.bad] == ["text: unexpected ValueError: tokenizer exploded"]
