@@ -117,7 +117,8 @@ def main() -> None:
           f"including model load and store writes)")
     print(f"decode + preprocess: {decode:.1f} items/s per process -> {capacity:.1f} items/s with {args.workers} workers")
     print(f"model alone: {encode:.1f} items/s (batch {args.batch_size}, {'+'.join(modalities)})")
-    print(f"bottleneck: {bottleneck}")
+    print(f"bottleneck: {bottleneck}; {int(np.ceil(3000 / decode))} decoding workers at this per-process rate "
+          f"would feed 3,000 items/s")
 
 
 if __name__ == "__main__":

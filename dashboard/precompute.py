@@ -2,7 +2,9 @@
 
 For one (dataset, model): the metrics summary (defaults of `gapscope metrics`), the projections PCA, UMAP, t-SNE,
 UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("gap") and with the gap closed
-("closed"), Amumo's and the default clustering with k = 10, and the loss landscape of the first modality pair.
+("closed") with how faithful each is (metrics key "faithfulness": pair neighbourhood preservation of the first two
+modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, and the loss
+landscape of the first modality pair.
 UMAP and t-SNE are skipped when asked (the dashboard computes them on demand).
 """
 
@@ -10,13 +12,16 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis.closing import close_gaps
+from dashboard.analysis.faithfulness import near_partners, pair_preservation, trustworthiness
 from dashboard.analysis.landscape import loss_landscape
 from dashboard.analysis.projection import project_modalities, project_out_of_sample, project_pairs
+from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics
 from dashboard.store import Store, artifacts
 
 CLUSTER_K = 10
+FAITHFULNESS_KEY = "faithfulness"  # kind "metrics": {projection key: pair preservation and trustworthiness}
 
 
 def _frame(item_ids: list[str], coords: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -26,21 +31,30 @@ def _frame(item_ids: list[str], coords: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _faithfulness(high: np.ndarray, blocks: list[np.ndarray], coords: list[np.ndarray], near: np.ndarray) -> dict:
+    """Pair preservation (first two modalities) and trustworthiness of one projection."""
+    kept = pair_preservation(blocks[0], blocks[1], coords[0], coords[1], high_near=near)
+    return kept | {"trustworthiness": trustworthiness(high, np.vstack(coords))}
+
+
 def _projections(store: Store, dataset: str, model: str, item_ids: list[str], vectors: dict[str, np.ndarray],
-                 closed: bool, methods: list[str]) -> None:
-    """Store every projection of one variant (gap or closed)."""
-    names, blocks = list(vectors), list(vectors.values())
-    for method in methods:
-        coords = dict(zip(names, project_modalities(blocks, method)))
-        store.put_frame(dataset, model, artifacts.PROJECTION, artifacts.projection_key(method, closed),
-                        _frame(item_ids, coords))
+                 closed: bool, methods: list[str]) -> dict[str, dict]:
+    """Store every projection of one variant (gap or closed); their faithfulness by artefact key."""
+    names, blocks = list(vectors), [normalize(v, m) for m, v in vectors.items()]
+    high, near = np.concatenate(blocks), near_partners(blocks[0], blocks[1])
+    projected = {method: project_modalities(blocks, method) for method in methods}
     if "umap" in methods:
-        coords = dict(zip(names, project_out_of_sample(blocks[0], blocks[1:])))
-        store.put_frame(dataset, model, artifacts.PROJECTION, artifacts.projection_key("umap_oos", closed),
-                        _frame(item_ids, coords))
-    pairs = {"pair": project_pairs(blocks, "pca")}
-    store.put_frame(dataset, model, artifacts.PROJECTION, artifacts.projection_key("pairs_pca", closed),
-                    _frame(item_ids, pairs))
+        projected["umap_oos"] = project_out_of_sample(blocks[0], blocks[1:])
+    faithfulness = {}
+    for method, coords in projected.items():
+        key = artifacts.projection_key(method, closed)
+        store.put_frame(dataset, model, artifacts.PROJECTION, key, _frame(item_ids, dict(zip(names, coords))))
+        faithfulness[key] = _faithfulness(high, blocks, coords, near)
+    pair_vectors, key = np.concatenate(blocks, axis=1), artifacts.projection_key("pairs_pca", closed)
+    pairs = project_pairs(blocks, "pca")
+    store.put_frame(dataset, model, artifacts.PROJECTION, key, _frame(item_ids, {"pair": pairs}))
+    faithfulness[key] = {"trustworthiness": trustworthiness(pair_vectors, pairs)}
+    return faithfulness
 
 
 def _texts(store: Store, dataset: str, item_ids: list[str]) -> list[str] | None:
@@ -74,9 +88,11 @@ def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsn
     summary = compute_metrics(paired.vectors, modalities, scale, texts, clusters=min(CLUSTER_K, len(paired)))
     store.put_json(dataset, model, artifacts.METRICS, "summary", summary)
     methods = ["pca"] + (["umap"] if umap else []) + (["tsne"] if tsne else [])
+    faithfulness = {}
     for closed in (False, True):
         vectors = close_gaps(paired.vectors) if closed else paired.vectors
-        _projections(store, dataset, model, paired.item_ids, vectors, closed, methods)
+        faithfulness |= _projections(store, dataset, model, paired.item_ids, vectors, closed, methods)
+    store.put_json(dataset, model, artifacts.METRICS, FAITHFULNESS_KEY, faithfulness)
     _clusters(store, dataset, model, paired.item_ids, paired.vectors, texts)
     first, second = modalities[0], modalities[1]
     landscape = loss_landscape(paired.vectors[first], paired.vectors[second], scale)

@@ -1,5 +1,10 @@
 """Augmentations: a sweep (rotation, blur, noise, shifts) of one image across models; the similarity heatmap of
-each model over the steps, with one colour scale, and the strip of augmented images."""
+each model over the steps, with one colour scale, and the strip of augmented images.
+
+Sweeps are found in two layouts: datasets of kind "sweep" (the bundled demo: one dataset per image and
+augmentation) and datasets whose items carry op/step in their metadata (the `augment` ingest source: every op
+of some images in one dataset). The sidebar's SQL, caption filter and sample size do not apply here.
+"""
 from __future__ import annotations
 
 import json
@@ -17,34 +22,48 @@ from dashboard.ui.sidebar import View, sidebar
 STRIP = 12
 
 
-def sweep_table(view: View) -> pd.DataFrame:
-    """The dataset's items with op, source_item and step from their extra JSON (ordinal order when absent)."""
-    frame = loaders.items(view.store, view.version, view.dataset).reset_index(drop=True)
+def sweep_items(view: View, dataset: str) -> pd.DataFrame:
+    """Items of one dataset with op, source and step from their metadata (empty when they carry no op)."""
+    frame = loaders.items(view.store, view.version, dataset).reset_index(drop=True)
     extra = frame["extra"].map(lambda e: json.loads(e) if isinstance(e, str) and e.startswith("{") else {})
-    return frame.assign(op=extra.map(lambda e: e.get("op", "sweep")),
-                        source=extra.map(lambda e: str(e.get("source_item", view.dataset))),
-                        step=[e.get("step", k) for k, e in zip(range(len(frame)), extra)])
+    ops = extra.map(lambda e: e.get("op"))
+    sources = extra.map(lambda e: str(e.get("source_item", e.get("source_image", dataset))))
+    steps = [e.get("step", k) for k, e in enumerate(extra)]
+    found = frame.assign(dataset=dataset, op=ops, source=sources, step=steps)
+    return found[found["op"].notna()]
+
+
+def all_sweeps(view: View) -> pd.DataFrame:
+    """Every sweep item in the store: sweep datasets and the chosen dataset."""
+    listed = loaders.datasets(view.store, view.version)
+    names = list(dict.fromkeys([view.dataset, *listed.loc[listed["kind"] == "sweep", "name"]]))
+    return pd.concat([sweep_items(view, name) for name in names], ignore_index=True)
 
 
 st.title("Augmentations")
 view: View = sidebar(multi_model=True, min_models=1, max_models=6)
-key = (*view.key[:5], 0, view.key[6])  # the whole sweep (SQL and caption filters apply, no sampling)
-table = sweep_table(view)
-if (table["op"] == "sweep").all():
-    st.info("This dataset is not an augmentation sweep (its items carry no op/step); its items are shown in order. "
-            "Ingest one with the `augment` dataset (rotate, blur, noise, hshift, vshift).")
+table = all_sweeps(view)
+if table.empty:
+    st.info("The store has no augmentation sweep (datasets of kind 'sweep' or items with op/step); the chosen "
+            "dataset's items are shown in order. Ingest one with the `augment` dataset source.")
+    table = loaders.items(view.store, view.version, view.dataset).assign(
+        dataset=view.dataset, op="none", source=view.dataset).reset_index(drop=True)
+    table["step"] = np.arange(len(table))
 left, right = st.columns(2)
-op = widgets.selectbox("Augmentation", sorted(table["op"].unique()), "aug", None, where=left)
-source = widgets.selectbox("Source image", sorted(table.loc[table["op"] == op, "source"].unique()), "src", None,
-                           where=right)
-steps = table[(table["op"] == op) & (table["source"] == source)].sort_values("step")
+source = widgets.selectbox("Source image", sorted(table["source"].unique()), "src", None, where=left)
+op = widgets.selectbox("Augmentation", sorted(table.loc[table["source"] == source, "op"].unique()), "aug", None,
+                       where=right)
+steps = table[(table["source"] == source) & (table["op"] == op)].sort_values("step")
+dataset = steps["dataset"].iloc[0]
+steps = steps[steps["dataset"] == dataset]
+key = (view.store, view.version, dataset, "", "", 0, 0)  # the whole sweep dataset
 
 with shown_errors():
-    models = view.models or loaders.models_for(view.store, view.version, view.dataset)
+    embedded = loaders.models_for(view.store, view.version, dataset)
+    models = [m for m in view.models if m in embedded] or embedded
     heats = {}
     for model in models:
-        ids = compute.vectors(key, model)[0]
-        position = {item: k for k, item in enumerate(ids)}
+        position = {item: k for k, item in enumerate(compute.vectors(key, model)[0])}
         order = tuple(position[i] for i in steps["item_id"] if i in position)
         if order:
             heats[model] = compute.heatmap(key, model, False, order, None)
@@ -57,12 +76,12 @@ with shown_errors():
             figure = heatmap_figure(data, title=model, zrange=zrange, height=380)
             columns[k % len(columns)].plotly_chart(figure, key=f"aug_heat_{k}")
             with columns[k % len(columns)]:
-                figure_buttons(figure, f"augment-{op}-{source}-{model}", f"aug_exp_{k}")
+                figure_buttons(figure, f"augment-{op}-{source}-{model}", f"aug_exp_{k}", what="Heatmap")
 
 st.subheader("Image strip")
 shown = steps.iloc[np.unique(np.linspace(0, len(steps) - 1, min(STRIP, len(steps))).round().astype(int))] \
     if len(steps) else steps
-images = loaders.thumbnails(view.store, view.version, view.dataset, tuple(shown["item_id"]))
+images = loaders.thumbnails(view.store, view.version, dataset, tuple(shown["item_id"]))
 present = [r for r in shown.itertuples() if r.item_id in images]
 if present:
     st.image([images[r.item_id] for r in present], caption=[f"step {r.step}" for r in present], width=72)

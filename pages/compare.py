@@ -26,6 +26,12 @@ def common_ids(models: list[str]) -> list[str]:
     return [i for i in view.item_ids if all(i in s for s in sets)]
 
 
+def common_order(model: str, ids: list[str]) -> tuple[int, ...]:
+    """Row indices of `ids` in the model's embeddings of the view, so every heatmap shows the same items."""
+    position = {item: k for k, item in enumerate(compute.vectors(view.key, model)[0])}
+    return tuple(position[i] for i in ids)
+
+
 def disagreement(models: list[str], ids: list[str]) -> pd.DataFrame:
     """Per pair: each model's pair cosine, its percentile within the model, and the spread of percentiles."""
     frame = pd.DataFrame({m: compute.pair_cosines(view.key, m).reindex(ids) for m in models})
@@ -40,7 +46,7 @@ with shown_errors():
     ids = common_ids(view.models)
     st.metric("Items compared", f"{len(ids):,}")
     picked = set(selection(view))
-    heats = {m: compute.heatmap(view.key, m, False, None, None) for m in view.models}
+    heats = {m: compute.heatmap(view.key, m, False, common_order(m, ids), None) for m in view.models}
     zrange = color_range(*heats.values())
     columns = st.columns(len(view.models))
     for k, (column, model) in enumerate(zip(columns, view.models)):

@@ -73,7 +73,8 @@ with shown_errors():
         elif points is None:
             st.info(f"{PROJECTIONS[method]} is not stored for this model; press the button to compute it.")
     if points is not None:
-        cosine = compute.pair_cosines(view.key, view.model, closed) if colour_lines else None
+        cosine = compute.pair_cosines(view.key, view.model, closed) if colour_lines and len(view.modalities) > 1 \
+            else None
         scatter = pair_scatter(points, cosine, lines, title=f"{PROJECTIONS[method]} · {view.model}",
                                highlight=set(selection(view)) or None)
 

@@ -52,8 +52,8 @@ with shown_errors():
         figure = heatmap_figure(data, title=f"{view.model}: {name}", zrange=zrange, height=420)
         column.plotly_chart(figure, key=f"gap_heat_{closed}")
         points = compute.with_text(compute.pca_points(view.key, view.model, closed, 1, 2), view.key)
-        scatter = pair_scatter(points, compute.pair_cosines(view.key, view.model, closed), title=f"PCA: {name}",
-                               height=420)
+        cosine = compute.pair_cosines(view.key, view.model, closed) if len(view.modalities) > 1 else None
+        scatter = pair_scatter(points, cosine, title=f"PCA: {name}", height=420)
         column.plotly_chart(scatter, key=f"gap_scatter_{closed}")
         with column:
             figure_buttons(figure, f"gap-heatmap-{view.model}-{name}", f"gap_heat_exp_{closed}")

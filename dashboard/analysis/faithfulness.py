@@ -17,12 +17,14 @@ TRUST_MAX_N = 3000
 _CHUNK = 2048
 
 
-def _partner_within_k(x: np.ndarray, y: np.ndarray, k: int, euclidean: bool) -> np.ndarray:
-    """Whether y_i is among the k nearest rows of y to x_i."""
+def near_partners(a: np.ndarray, b: np.ndarray, k: int = 10, euclidean: bool = False) -> np.ndarray:
+    """Whether b_i is among the k nearest rows of b to a_i (cosine of normalised rows, or Euclidean), chunked."""
+    x, y = (np.asarray(a, float), np.asarray(b, float)) if euclidean else (normalize(a), normalize(b))
     out = np.empty(len(x), dtype=bool)
+    y_sq = (y ** 2).sum(1)
     for start in range(0, len(x), _CHUNK):
         q = x[start:start + _CHUNK]
-        score = -((q ** 2).sum(1)[:, None] - 2 * q @ y.T + (y ** 2).sum(1)[None, :]) if euclidean else q @ y.T
+        score = 2 * q @ y.T - y_sq[None, :] if euclidean else q @ y.T  # larger = nearer
         rows = np.arange(len(q))
         own = score[rows, rows + start]
         out[start:start + len(q)] = np.count_nonzero(score > own[:, None], axis=1) < k
@@ -30,12 +32,12 @@ def _partner_within_k(x: np.ndarray, y: np.ndarray, k: int, euclidean: bool) -> 
 
 
 def pair_preservation(high_a: np.ndarray, high_b: np.ndarray, low_a: np.ndarray, low_b: np.ndarray,
-                      k: int = 10) -> dict[str, float]:
+                      k: int = 10, high_near: np.ndarray | None = None) -> dict[str, float]:
     """Share of pairs near in the full space, in 2-D, and of the former that stay near in 2-D."""
     if not (len(high_a) == len(high_b) == len(low_a) == len(low_b)):
         raise GapscopeError("projection faithfulness: blocks and coordinates have different numbers of rows")
-    high = _partner_within_k(normalize(high_a), normalize(high_b), k, euclidean=False)
-    low = _partner_within_k(np.asarray(low_a, float), np.asarray(low_b, float), k, euclidean=True)
+    high = near_partners(high_a, high_b, k) if high_near is None else high_near
+    low = near_partners(low_a, low_b, k, euclidean=True)
     kept = float(np.mean(low[high])) if high.any() else 0.0
     return {"k": int(k), "near_full": float(high.mean()), "near_2d": float(low.mean()), "preserved": kept}
 

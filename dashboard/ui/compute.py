@@ -42,6 +42,8 @@ def vectors(key: ViewKey, model: str, closed: bool = False) -> tuple[list[str], 
 def pair_cosines(key: ViewKey, model: str, closed: bool = False) -> pd.Series:
     """Cosine of each item's first two modalities in the full space, indexed by item id."""
     ids, blocks = vectors(key, model, closed)
+    if len(blocks) < 2:
+        raise GapscopeError(f"dataset {key[2]!r}: has one modality ({', '.join(blocks)}); pairs need two")
     first, second = list(blocks.values())[:2]
     return pd.Series(np.einsum("ij,ij->i", first, second), index=ids, name="pair_cosine")
 

@@ -33,5 +33,7 @@ def show_linked(view: View, heat: HeatmapData, heat_figure: go.Figure | None, po
     rows = [run[0] for run in heat.row_items]
     scatter_ids = [] if points is None else points["item_id"].astype(str).drop_duplicates().tolist()
     items = _payload_items(view, rows, scatter_ids)
+    shown = set(scatter_ids)
+    item_rows = {item: k for k, run in enumerate(heat.row_items[:heat.block]) for item in run if item in shown}
     return linked_view(heat_figure, scatter_figure, rows, heat.labels, heat.block, len(heat.modalities), items,
-                       key=key, height=height)
+                       key=key, height=height, item_rows=item_rows)

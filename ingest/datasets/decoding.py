@@ -83,7 +83,7 @@ def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS, draft: 
     """An RGB PIL image from bytes or a path; corrupt, missing or oversized images raise BadItem.
 
     With `draft`, JPEGs are decoded at the smallest DCT scale (1/2, 1/4, 1/8) keeping both sides >= draft pixels:
-    several times faster, the pixels differ slightly from a full decode followed by a resize."""
+    faster to decode and to resize, the pixels differ slightly from a full decode followed by a resize."""
     stream: BinaryIO = io.BytesIO(data if isinstance(data, bytes) else read_ref(data))
     try:
         with warnings.catch_warnings():

@@ -1,7 +1,7 @@
 """Augmentation sweeps as in the Amumo article (Humer et al. 2024, "Augmentations"): one image, 100 steps of one
 augmentation, the caption kept fixed, so the heatmaps show how far an image tower's view of it drifts.
 
-Each source image is first padded to a white square of 224 px (the image tower's input), then per step:
+Each source image is first padded to a white square of 160 px (the image tower's input), then per step:
 rotate   angle 360 k / 100 degrees (0 to 356.4), corners filled white;
 blur     Gaussian blur, radius 8 k / 99 pixels (0 to 8);
 noise    additive Gaussian noise, standard deviation 0.8 k / 99 of the 0-255 range, clipped; one fixed seed per step;
@@ -62,7 +62,7 @@ def sweep_values(op: str, steps: int = STEPS) -> np.ndarray:
 
 
 def augment(image: Any, op: str, value: float, seed: int) -> Any:
-    """One augmented copy of a 224 px square RGB image."""
+    """One augmented copy of a square RGB image (the tower input size)."""
     from PIL import Image, ImageFilter
 
     if op == "rotate":

@@ -66,8 +66,11 @@ def test_precompute_stores_every_artifact(tmp_path) -> None:
     store = build_synthetic_store(tmp_path / "store", n=60, dim=16)
     precompute(store, "synthetic", "synth-a", umap=False, tsne=False)
     keys = set(store.artifacts()["key"])
-    assert {"summary", "pca:gap", "pca:closed", "pairs_pca:gap", "pairs_pca:closed", "image_text",
+    assert {"summary", "faithfulness", "pca:gap", "pca:closed", "pairs_pca:gap", "pairs_pca:closed", "image_text",
             "amumo:10:text_image", "kmeans:10:text_image"} == keys
+    faithful = store.get_json("synthetic", "synth-a", artifacts.METRICS, "faithfulness")
+    assert set(faithful) == {"pca:gap", "pca:closed", "pairs_pca:gap", "pairs_pca:closed"}
+    assert 0.5 < faithful["pca:gap"]["trustworthiness"] <= 1 and 0 <= faithful["pca:gap"]["preserved"] <= 1
     summary = store.get_json("synthetic", "synth-a", artifacts.METRICS, "summary")
     paired = store.pairs("synthetic", "synth-a")
     assert summary["gap_distance"] == pytest.approx(gap_distance(paired.vectors["image"], paired.vectors["text"]))
@@ -90,5 +93,7 @@ def test_precompute_with_umap_and_tsne(tmp_path) -> None:
     for method in ("umap", "tsne", "umap_oos"):
         for closed in (False, True):
             assert artifacts.projection_key(method, closed) in keys
+    faithful = store.get_json("synthetic", "synth-b", artifacts.METRICS, "faithfulness")
+    assert {"umap_oos:closed", "tsne:gap", "umap:gap"} <= set(faithful)
     oos = store.get_frame("synthetic", "synth-b", artifacts.PROJECTION, "umap_oos:gap")
     assert set(oos["modality"]) == {"image", "text"} and np.isfinite(oos[["x", "y"]].to_numpy()).all()

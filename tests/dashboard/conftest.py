@@ -28,10 +28,10 @@ def png(colour: tuple[int, int, int], size: int = 24) -> bytes:
 
 
 def custom_store(path: Path, dataset: str, items: pd.DataFrame, modalities: list[str],
-                 models: tuple[str, ...] = ("synth-a", "synth-b"), dim: int = 16) -> str:
-    """A store with the given items embedded by each model (synthetic clustered vectors, growing gap)."""
+                 models: tuple[str, ...] = ("synth-a", "synth-b"), dim: int = 16, kind: str = "test") -> str:
+    """A store (created or extended) with the given items embedded by each model (synthetic vectors)."""
     store = Store.create(path)
-    store.add_dataset(dataset, modalities, kind="test")
+    store.add_dataset(dataset, modalities, kind=kind)
     store.add_items(dataset, items)
     ids = items["item_id"].astype(str).tolist()
     for k, model in enumerate(models):
@@ -93,7 +93,13 @@ def sweep_store(tmp_path_factory: pytest.TempPathFactory) -> str:
              "source_item": "0", "thumbnail": png((step * 12, 80, 160 if op == "blur" else 20))}
             for op in ("rotate", "blur") for step in range(20)]
     path = tmp_path_factory.mktemp("stores") / "sweep"
-    return custom_store(path, "augment-demo", pd.DataFrame(rows), ["image", "text"])
+    custom_store(path, "augment-demo", pd.DataFrame(rows), ["image", "text"])
+    for op in ("hshift", "noise"):  # the demo's layout: one dataset of kind "sweep" per image and op
+        items = pd.DataFrame({"item_id": [f"{k:03d}" for k in range(15)], "text": "a ginger cat", "op": op,
+                              "step": range(15), "value": np.linspace(0, 1, 15), "source_image": "cat",
+                              "thumbnail": [png((k * 15, 0, 0)) for k in range(15)]})
+        custom_store(path, f"sweep-{op}-cat", items, ["image", "text"], models=("synth-a",), kind="sweep")
+    return str(path)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from dash_helpers import linked_args, metric, no_errors, widget
 
 from dashboard.store import Store
+from dashboard.synthetic import build_synthetic_store
 
 PAGES = ["overview", "explore", "gap", "compare", "augmentations", "sql", "search"]
 
@@ -112,3 +113,14 @@ def test_state_survives_a_page_switch(app) -> None:
     no_errors(at)
     assert widget(at, "selectbox", "Model").value == "synth-b"
     assert widget(at, "text_input", "Caption contains").value == "cat"
+
+
+@pytest.mark.parametrize("page", ["overview", "explore", "gap", "compare", "augmentations"])
+def test_single_modality_store_never_crashes(app, tmp_path_factory, page: str) -> None:
+    path = tmp_path_factory.getbasetemp() / "single"
+    if not path.exists():
+        build_synthetic_store(path, n=30, dim=8, modalities=("image",), dataset="images")
+    at = app(page, store=str(path))
+    assert not at.exception, [e.value for e in at.exception]
+    assert all("\n" not in e.value for e in at.error)
+    assert at.title

@@ -115,7 +115,20 @@ def test_augmentations_sweep_heatmaps_and_strip(app, sweep_store: str) -> None:
     assert at.query_params["aug"] == "rotate"
 
 
+def test_augmentations_from_sweep_datasets(app, sweep_store: str) -> None:
+    at = app("augmentations", store=sweep_store, src="cat", aug="noise")
+    no_errors(at)
+    assert widget(at, "selectbox", "Augmentation").options == ["hshift", "noise"]
+    [figure] = plotly_figures(at)  # only synth-a embedded these sweeps
+    z = array(figure["data"][0]["z"])
+    paired = Store.open(sweep_store).pairs("sweep-noise-cat", "synth-a")
+    stacked = np.concatenate([paired.vectors[m] for m in ("image", "text")])
+    stacked /= np.linalg.norm(stacked, axis=1, keepdims=True)
+    np.testing.assert_allclose(z, stacked @ stacked.T, atol=1e-5)
+    assert "a ginger cat" in texts(at)
+
+
 def test_augmentations_on_a_plain_dataset_explains(app) -> None:
     at = app("augmentations", n="30")
     no_errors(at)
-    assert "not an augmentation sweep" in at.info[0].value
+    assert "no augmentation sweep" in at.info[0].value

@@ -92,7 +92,7 @@ def test_sweeps_start_from_the_image_and_cover_the_ranges():
     source = augment_sweeps.SweepSource("red", "red", "red", lambda: Image.new("RGB", (50, 20), (200, 0, 0)))
     for op in augment_sweeps.OPS:
         images = list(augment_sweeps.sweep_images(source, op, steps=5))
-        assert len(images) == 5 and images[0].size == (224, 224)
+        assert len(images) == 5 and images[0].size == (augment_sweeps.IMAGE_SIZE,) * 2
     blur = list(augment_sweeps.sweep_images(source, "blur", steps=3))
     base = np.asarray(augment_sweeps.square_on_white(source.load()))
     assert np.array_equal(np.asarray(blur[0]), base) and not np.array_equal(np.asarray(blur[2]), base)

@@ -50,13 +50,14 @@ _component = components.declare_component(NAME, path=str(_served_dir()))
 
 def linked_view(heatmap: go.Figure | None, scatter: go.Figure | None, rows: list[str], labels: list[str],
                 block_size: int, blocks: int, items: dict[str, tuple[str, str | None]], key: str,
-                height: int = 540) -> dict | None:
+                height: int = 540, item_rows: dict[str, int] | None = None) -> dict | None:
     """Draw heatmap and scatter with linked hover; `rows` holds one item id per heatmap row, `items` maps an id to
-    (caption, thumbnail data URI); scatter markers carry item ids as customdata. Returns a new browser event, once:
+    (caption, thumbnail data URI), `item_rows` an item to its row in the first block (for the crosshair drawn on
+    scatter hover); scatter markers carry item ids as customdata. Returns a new browser event, once:
     {"item": id} after a click, {"selected": [ids]} after a box/lasso selection in the scatter, else None."""
     heat_json = heatmap.to_json() if heatmap is not None else None
     scatter_json = _with_highlight(scatter).to_json() if scatter is not None else None
-    item_row = {item: k for k, item in enumerate(rows[:block_size])}
+    item_row = item_rows or {item: k for k, item in enumerate(rows[:block_size])}
     payload: dict[str, Any] = {
         "heatmap": heat_json, "scatter": scatter_json, "rows": rows, "labels": labels, "blockSize": block_size,
         "blocks": blocks, "items": items, "itemRow": item_row, "height": height}
