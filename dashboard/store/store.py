@@ -119,17 +119,18 @@ class Store:
         goes to `extra` as JSON); items already present are kept as they are. Returns the number added."""
         self.dataset(dataset)
         frame = _normalise_items(items)
+        frame.insert(0, "row", range(len(frame)))
         with self._db(write=True) as con:
-            existing = {r[0] for r in con.execute("SELECT item_id FROM items WHERE dataset = ?", [dataset]).fetchall()}
-            frame = frame[~frame["item_id"].isin(existing)].reset_index(drop=True)
-            start = con.execute("SELECT coalesce(max(ordinal) + 1, 0) FROM items WHERE dataset = ?", [dataset]).fetchall()[0][0]
-            frame["ordinal"] = frame["ordinal"].fillna(pd.Series(range(start, start + len(frame)), index=frame.index))
-            frame.insert(0, "dataset", dataset)
             con.register("incoming", frame)
-            con.execute("INSERT OR IGNORE INTO items SELECT dataset, item_id, CAST(ordinal AS BIGINT), text, image_ref, "
-                        "audio_ref, molecule, thumbnail, extra FROM incoming")
+            con.execute("CREATE TEMP TABLE fresh AS SELECT i.* FROM incoming i ANTI JOIN "
+                        "(SELECT item_id FROM items WHERE dataset = ?) t ON i.item_id = t.item_id", [dataset])
+            con.execute("INSERT INTO items SELECT ?, item_id, coalesce(CAST(ordinal AS BIGINT), "
+                        "(SELECT coalesce(max(ordinal) + 1, 0) FROM items WHERE dataset = ?) + row_number() OVER (ORDER BY row) - 1), "
+                        "text, image_ref, audio_ref, molecule, thumbnail, extra FROM fresh", [dataset, dataset])
+            added = con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
+            con.execute("DROP TABLE fresh")
             con.unregister("incoming")
-        return len(frame)
+        return int(added)
 
     def items(self, dataset: str, thumbnails: bool = False) -> pd.DataFrame:
         """A dataset's items in order (thumbnails only when asked: they are the bulk of the metadata)."""

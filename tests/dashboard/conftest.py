@@ -60,6 +60,18 @@ def big_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
+def partial_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """50 items embedded by synth-a; synth-c embedded only the first 30 of them."""
+    path = tmp_path_factory.mktemp("stores") / "partial"
+    store = build_synthetic_store(path, n=50, dim=16, models=("synth-a",))
+    store.add_model("synth-c", ["image", "text"], 16, logit_scale=10.0)
+    _, vectors = synthetic_vectors(30, 16, ["image", "text"], seed=5)
+    for modality, matrix in vectors.items():
+        store.add_embeddings("synthetic", "synth-c", modality, [str(i) for i in range(30)], matrix)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
 def triple_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Three modalities (image, text, audio), 60 items, no artefacts."""
     path = tmp_path_factory.mktemp("stores") / "triple"

@@ -138,6 +138,7 @@ def test_aggregated_heatmap_and_zoom(app, big_store: str) -> None:
     z = array(args["heatmap"]["data"][0]["z"])
     assert z.shape == (MAX_SIDE, MAX_SIDE) and "block means" in args["heatmap"]["layout"]["title"]["text"]
     run = MAX_SIDE // 2
+    assert args["itemRow"]["0"] == 0 and args["itemRow"]["699"] == run - 1  # scatter hover -> heatmap run
     zoom = widget(at, "selectbox", "Zoom into a block of items (the full heatmap shows block means)")
     assert zoom.options[:3] == ["all items", f"items 1–{run}", f"items {run + 1}–{2 * run}"]
     last = zoom.options[-1]

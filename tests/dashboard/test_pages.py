@@ -81,6 +81,16 @@ def test_compare_side_by_side_with_one_scale(app) -> None:
     assert {"cosine synth-a", "cosine synth-b", "text"} <= set(disagree.columns)
 
 
+def test_compare_shows_the_same_items_in_every_model(app, partial_store: str) -> None:
+    at = app("compare", store=partial_store, n="0")
+    no_errors(at)
+    assert metric(at, "Items compared") == "30"
+    heatmaps = [f for f in plotly_figures(at) if f["data"][0]["type"] == "heatmap"]
+    assert [array(f["data"][0]["z"]).shape for f in heatmaps] == [(60, 60), (60, 60)]
+    assert [f["data"][0]["y"][:3] for f in heatmaps] == [["image · 0", "image · 1", "image · 2"]] * 2
+    assert len(at.dataframe[2].value) == 30
+
+
 def test_compare_shares_the_selection_and_needs_two_models(app) -> None:
     at = app("compare", sel="3,4,5")
     no_errors(at)
