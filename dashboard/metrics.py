@@ -35,6 +35,9 @@ def _check(vectors: dict[str, np.ndarray], modalities: list[str]) -> None:
     rows = {m: len(vectors[m]) for m in modalities}
     if len(set(rows.values())) != 1 or not min(rows.values()):
         raise GapscopeError(f"metrics: modalities have different or zero row counts {rows}")
+    dims = {m: np.shape(vectors[m])[-1] for m in modalities}
+    if len(set(dims.values())) != 1:
+        raise GapscopeError(f"metrics: modalities have different embedding dimensions {dims}")
 
 
 def cluster_summary(vectors: dict[str, np.ndarray], texts: list[str] | None, k: int = 10, method: str = "amumo",
@@ -99,7 +102,7 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
         "n": int(len(a)), "modalities": list(modalities), "closed_gap": bool(closed_gap),
         "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
         "loss": loss_value, "loss_kind": loss,
-        "batch_size": batch_size, "logit_scale": float(logit_scale),
+        "batch_size": None if batch_size is None else int(batch_size), "logit_scale": float(logit_scale),
         "recall_at_k": recalls,
         "cluster_method": cluster_method, "cluster_block": clustering["block"], "clusters": int(clusters),
         "cluster_sizes": clustering["cluster_sizes"], "cluster_labels": clustering["cluster_labels"],

@@ -104,11 +104,9 @@ def model_spec(record: dict[str, Any]) -> tuple[str, str | None]:
 
 @functools.lru_cache(maxsize=2)
 def _encoder(spec: str, pretrained: str | None) -> Any:
-    """A loaded ingest encoder (kept for the next query)."""
-    try:
-        from ingest.models.registry import load_model
-    except ImportError as exc:
-        raise GapscopeError(f"search: typed queries need the ingest extra (pip install 'gapscope[ingest]'): {exc}") from exc
+    """A loaded ingest encoder (kept for the next query); ingest and torch are imported only here."""
+    from ingest.models.registry import load_model
+
     return load_model(spec, pretrained)
 
 
@@ -123,6 +121,8 @@ def text_embedding(model: tuple[str, str | None], text: str) -> np.ndarray:
         return np.asarray(encoder.encode("text", batch), dtype=np.float32)[0]
     except GapscopeError:
         raise
+    except ImportError as exc:
+        raise GapscopeError(f"model {spec!r}: typed queries need the ingest extra (pip install 'gapscope[ingest]'): {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - any failure of an optional, heavy encoder becomes one line
         raise GapscopeError(f"model {spec!r}: cannot embed the text query ({type(exc).__name__}: {exc})".splitlines()[0]) from exc
 

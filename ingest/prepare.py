@@ -2,6 +2,7 @@
 
 Runs in decoding workers (local engine) or Ray map tasks; a BadItem (or any other error) anywhere makes the whole
 item bad, with the modality and reason recorded. Modalities a source marks optional and a record lacks are left out, not bad.
+An encoder with `takes_item_ids` (precomputed vectors) gets the record's item id instead of the decoded input.
 """
 from __future__ import annotations
 
@@ -64,10 +65,15 @@ def prepare(source: DatasetSource, encoder: Encoder, position: int, record: Reco
             if modality == shown:
                 out.thumbnail = thumbnail(decoded, modality)
             if modality in wanted:
-                out.inputs[modality] = encoder.preprocess(modality, decoded)
+                out.inputs[modality] = encoder.preprocess(modality, model_input(encoder, record, decoded))
     except Exception as exc:  # noqa: BLE001 - one item must not stop a long run; the reason goes to the report
         out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
     return out
+
+
+def model_input(encoder: Encoder, record: Record, decoded: Any) -> Any:
+    """What the encoder preprocesses: the item id for encoders that look vectors up by id, else the decoded input."""
+    return record.item_id if getattr(encoder, "takes_item_ids", False) else decoded
 
 
 def reason(modality: str, exc: Exception) -> str:

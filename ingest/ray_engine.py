@@ -21,7 +21,7 @@ import numpy as np
 from dashboard.store import Store
 from ingest import engine, writer
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.prepare import Prepared, collate, prepare, reason
+from ingest.prepare import Prepared, collate, model_input, prepare, reason
 from ingest.report import IngestReport
 
 
@@ -68,7 +68,7 @@ class EncodeBatch:
             modality = "?"
             try:
                 for modality, value in pickle.loads(batch["decoded"][k]).items():
-                    out.inputs[modality] = self.encoder.preprocess(modality, value)
+                    out.inputs[modality] = self.encoder.preprocess(modality, model_input(self.encoder, out.record, value))
             except Exception as exc:  # noqa: BLE001 - as in prepare(): the item is reported, the run goes on
                 out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
         return out

@@ -89,6 +89,7 @@ with shown_errors():
     event = show_linked(view, shown, heat_fig, points, scatter, key="explore_linked")
     if event and "selected" in event:
         set_selection(event["selected"])
+        st.rerun()  # redraw the scatter with the selection highlighted (the event is consumed, no loop)
     if event and "item" in event:
         widgets.set_from_page("item", event["item"])
     matrix = pd.DataFrame(shown.matrix, columns=shown.labels).assign(row=shown.labels)

@@ -200,7 +200,13 @@ def kmeans_clusters(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0, re
 
 
 def _top_ngrams(texts: list[str], top: int) -> list[str]:
-    """The `top` most frequent distinct n-grams of the texts (Amumo's ordering and substring rule)."""
+    """The `top` most frequent distinct n-grams of the texts (Amumo's ordering and substring rule).
+
+    A gram is dropped when a longer gram with at least its count contains it (Amumo scans the later grams of its
+    (length, count) order; a later gram of equal length cannot contain a different one). Candidates are visited in
+    the final order (count descending, then length, then vocabulary order) until `top` survive; the containment
+    test is one substring count over the joined grams with at least the candidate's count (its own entry is the
+    one occurrence that does not count)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     vectorizer = CountVectorizer(ngram_range=(1, 77), stop_words="english")
@@ -210,10 +216,17 @@ def _top_ngrams(texts: list[str], top: int) -> list[str]:
         return []
     grams = sorted(((int(counts[i]), text) for text, i in vectorizer.vocabulary_.items()),
                    key=lambda g: (len(g[1]), g[0]))
-    kept = [(count, text) for pos, (count, text) in enumerate(grams)
-            if not any(text in longer and count <= c for c, longer in grams[pos + 1:])]
-    kept.sort(key=lambda g: g[0], reverse=True)
-    return [text for _, text in kept[:top]]
+    ranked = sorted(grams, key=lambda g: -g[0])
+    found, joined, included = [], "", 0
+    for count, text in ranked:
+        while included < len(ranked) and ranked[included][0] >= count:
+            joined += "\n" + ranked[included][1]
+            included += 1
+        if joined.count(text) < 2:
+            found.append(text)
+            if len(found) == top:
+                break
+    return found
 
 
 def ngram_labels(texts: list[str], labels: np.ndarray, top: int = 2) -> list[str]:

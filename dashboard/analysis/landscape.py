@@ -11,6 +11,7 @@ and after Amumo's closing (closing.close_gap, fraction 1) and their loss differe
 """
 
 import numpy as np
+from scipy.linalg import eigh
 
 from dashboard.analysis.closing import close_gap
 from dashboard.analysis.gap import gap_distance, gap_vector
@@ -24,7 +25,8 @@ def _first_component(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """First principal axis of the rows of [x; y]."""
     z = np.concatenate([x, y]).astype(np.float64)
     z -= z.mean(axis=0)
-    return np.linalg.svd(z, full_matrices=False)[2][0]
+    dim = z.shape[1]
+    return eigh(z.T @ z, subset_by_index=[dim - 1, dim - 1])[1][:, 0]
 
 
 def loss_landscape(a: np.ndarray, b: np.ndarray, scale: float, deltas: np.ndarray = DELTAS,

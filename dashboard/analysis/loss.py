@@ -14,16 +14,20 @@ temperature: 100 for CLIP). Per batch of n pairs:
   embeddings themselves so that it compares directly with InfoNCE).
 All log-sum-exps come from one chunked pass over L (pairwise.scan: rows and columns at once, no N x N matrix,
 exact float64 positives). Batches: batch_size None means all pairs at once; otherwise consecutive batches of
-batch_size pairs, the remainder dropped, and the mean over batches (Amumo uses 50).
+batch_size pairs, the remainder dropped, and the mean over batches (Amumo uses 50); batches of at most
+SMALL_BATCH pairs are computed together in one batched product (the mean over equal batches is the mean over
+all their rows).
 """
 
 import numpy as np
+from scipy.special import logsumexp
 
 from dashboard.analysis.pairwise import Scan, scan
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
 KINDS = ("infonce", "image_to_text", "text_to_image", "infoloob")
+SMALL_BATCH = 256  # batches up to this size are computed all at once (N x size logits)
 
 
 def loss_from_scan(result: Scan, kind: str) -> float:
@@ -50,6 +54,20 @@ def check_options(kind: str, scale: float, batch_size: int | None, n: int) -> in
     return size
 
 
+def _small_batches(x: np.ndarray, y: np.ndarray, size: int, scale: float) -> Scan:
+    """Statistics of every consecutive batch of `size` pairs at once (one batched product), rows flattened."""
+    batches = len(x) // size
+    bx, by = x[:batches * size].reshape(batches, size, -1), y[:batches * size].reshape(batches, size, -1)
+    logits = scale * np.einsum("bik,bjk->bij", bx, by)
+    diagonal = scale * np.einsum("bij,bij->bi", bx, by, dtype=np.float64)
+    steps = np.arange(size)
+    logits[:, steps, steps] = -np.inf
+    with np.errstate(divide="ignore"):
+        rows, cols = logsumexp(logits, axis=2), logsumexp(logits, axis=1)
+    ranks = np.zeros(batches * size, dtype=np.int64)
+    return Scan(diagonal.ravel(), rows.ravel().astype(np.float64), cols.ravel().astype(np.float64), ranks, ranks)
+
+
 def contrastive_loss(a: np.ndarray, b: np.ndarray, kind: str = "infonce", scale: float = 1.0,
                      batch_size: int | None = None) -> float:
     """Mean contrastive loss over consecutive batches (remainder dropped; None = one batch of all pairs)."""
@@ -57,5 +75,7 @@ def contrastive_loss(a: np.ndarray, b: np.ndarray, kind: str = "infonce", scale:
     if x.shape != y.shape:
         raise GapscopeError(f"loss: paired blocks differ in shape ({x.shape} vs {y.shape})")
     size = check_options(kind, scale, batch_size, len(x))
+    if size <= SMALL_BATCH < len(x):
+        return loss_from_scan(_small_batches(x, y, size, float(scale)), kind)
     starts = range(0, len(x) - size + 1, size)
     return float(np.mean([loss_from_scan(scan(x[i:i + size], y[i:i + size], float(scale)), kind) for i in starts]))

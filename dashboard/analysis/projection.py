@@ -1,9 +1,10 @@
 """2-D projections of embeddings.
 
 - PCA, as Amumo (scikit-learn's PCA, fitted on the concatenation [A; B] of the L2-normalised embeddings): the
-  centred rows projected on the top-2 eigenvectors of the covariance X_c^T X_c (d x d, one BLAS product and a
-  small symmetric eigendecomposition instead of an SVD of the N x d data); each axis is signed so that its
-  largest loading is positive (scikit-learn's convention; coordinates equal scikit-learn's up to sign).
+  centred rows projected on the top-2 eigenvectors of the covariance X_c^T X_c (d x d: one BLAS product and a
+  partial symmetric eigendecomposition, LAPACK's evr for two eigenpairs, instead of an SVD of the N x d data); each
+  axis is signed so that its largest loading is positive (scikit-learn's convention; coordinates equal
+  scikit-learn's up to sign).
 - UMAP (McInnes et al. 2018, umap-learn) and t-SNE (van der Maaten & Hinton 2008, openTSNE), metric cosine,
   random_state 31415 as in Amumo's exports. umap is imported lazily (its numba compilation takes 30-45 s).
 - UMAP out-of-sample: fitted on one modality only, the others placed with `transform`, so the layout of the fitted
@@ -36,12 +37,15 @@ def project(x: np.ndarray, method: str = "pca", seed: int = SEED) -> np.ndarray:
 
 def pca(x: np.ndarray, components: int = 2) -> np.ndarray:
     """Coordinates of the centred rows on the top principal axes (eigenvectors of the covariance)."""
+    from scipy.linalg import eigh
+
     x = np.asarray(x)
-    if x.ndim != 2 or len(x) < 2:
-        raise GapscopeError(f"PCA: needs at least two row vectors, got shape {x.shape}")
+    if x.ndim != 2 or len(x) < 2 or x.shape[1] < components:
+        raise GapscopeError(f"PCA: needs at least two row vectors of {components}+ dimensions, got shape {x.shape}")
     centred = x - x.mean(axis=0, dtype=np.float64).astype(x.dtype)
-    values, vectors = np.linalg.eigh((centred.T @ centred).astype(np.float64))
-    axes = vectors[:, ::-1][:, :components]
+    dim = x.shape[1]
+    _, vectors = eigh((centred.T @ centred).astype(np.float64), subset_by_index=[dim - components, dim - 1])
+    axes = vectors[:, ::-1]
     axes *= np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(axes.shape[1])])
     return centred @ axes.astype(x.dtype)
 

@@ -4,6 +4,8 @@ Held-out split: an item is held out when the first 8 hex digits of sha1(item_id)
 `heldout` x 16^8; the split depends only on the id, so a slice of the data keeps its items' side. Training uses
 fixed seeds (torch and the batch order), one thread and torch.use_deterministic_algorithms, so a rebuild
 reproduces the weights bit for bit on the same machine and within float rounding elsewhere.
+Heads are linear by default: with a 512-unit MLP, CLIP gained little (held-out image-to-text R@10 0.60 vs 0.54)
+while CLOOB collapsed (R@10 0.03, gap distance 1.39) on the ~5,300 training pairs.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ class TrainConfig:
     """Hyper-parameters shared by the three objectives."""
 
     dim: int = 128
-    hidden: int = 512
+    hidden: int = 0
     epochs: int = 30
     batch_size: int = 256
     lr: float = 1e-3

@@ -41,7 +41,7 @@ def _heads(name: str, pretrained: str | None) -> tuple[Any, dict[str, Any], str]
         config = TrainConfig()
         objective = name.removeprefix("demo-")
         heads = DemoHeads(towers.IMAGE_DIM, towers.TEXT_DIM, config.dim, config.hidden, initial_log_scale(objective))
-        return heads.eval(), {"dim": config.dim, "logit_scale": float(heads.log_scale.exp())}, f"builtin:{name} pretrained=none"
+        return heads.eval(), {"dim": config.dim, "logit_scale": float(heads.log_scale.detach().exp())}, f"builtin:{name} pretrained=none"
     path = heads_path(name, pretrained)
     heads, config = load_heads(path)
     return heads, config, f"builtin:{name} heads={path}"
@@ -49,6 +49,8 @@ def _heads(name: str, pretrained: str | None) -> tuple[Any, dict[str, Any], str]
 
 def load(name: str, pretrained: str | None, device: str, precision: str) -> Any:
     """A demo model as an image-text Encoder."""
+    import torch
+
     from ingest.demo import towers
     from ingest.models import runtime
 
@@ -63,6 +65,7 @@ def load(name: str, pretrained: str | None, device: str, precision: str) -> Any:
         "text": runtime.Step(prepare=runtime.require_text, collate=list,
                              embed=lambda texts: heads.embed("text", text_tower.tensor(texts))),
     }
-    return runtime.TorchEncoder(name=name, family="builtin", source=source, dim=int(config["dim"]),
+    model = torch.nn.ModuleDict({"heads": heads, "image": image_tower.net, "text": text_tower.model})
+    return runtime.TorchEncoder(name=name, family="builtin", source=source, dim=int(config["dim"]), model=model,
                                 logit_scale=float(config["logit_scale"]), device=torch_device,
                                 dtype=runtime.autocast_dtype(torch_device, precision), steps=steps)

@@ -55,8 +55,12 @@ def test_metrics_options(vectors) -> None:
                                            ({"modalities": ["image", "smell"]}, "smell"),
                                            ({"cluster_method": "dbscan"}, "dbscan"),
                                            ({"cluster_block": "text_video"}, "text_video"),
-                                           ({"loss": "hinge"}, "hinge")])
+                                           ({"loss": "hinge"}, "hinge"),
+                                           ({"modalities": ["image", "short"]}, "dimensions"),
+                                           ({"modalities": ["image", "few"]}, "row counts"),
+                                           ({"clusters": 500}, "500 clusters")])
 def test_metrics_bad_options(vectors, kwargs: dict, needle: str) -> None:
+    vectors = vectors | {"short": vectors["text"][:, :8], "few": vectors["text"][:10]}
     options = {"modalities": ["image", "text"], "logit_scale": 1.0, "texts": None} | kwargs
     with pytest.raises(GapscopeError, match=needle):
         compute_metrics(vectors, **options)

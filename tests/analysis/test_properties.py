@@ -145,6 +145,14 @@ def test_loss_batches_drop_the_remainder(pair) -> None:
     assert lo.contrastive_loss(a, b, "infonce", 10.0, batch_size=50) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("kind", lo.KINDS)
+def test_small_batches_at_once_equal_one_by_one(pair, kind: str, monkeypatch) -> None:
+    a, b = pair
+    together = [lo.contrastive_loss(a, b, kind, 10.0, batch_size=size) for size in (2, 7, 50)]
+    monkeypatch.setattr(lo, "SMALL_BATCH", 0)
+    assert together == pytest.approx([lo.contrastive_loss(a, b, kind, 10.0, batch_size=size) for size in (2, 7, 50)])
+
+
 def test_loss_decreases_with_better_pairing(pair) -> None:
     a, b = pair
     shuffled = b[np.random.default_rng(0).permutation(len(b))]

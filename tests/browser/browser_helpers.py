@@ -5,6 +5,7 @@ import time
 
 from playwright.sync_api import Page
 
+N_ITEMS = 40
 PAGES = {"overview": "", "explore": "explore", "gap": "gap", "compare": "compare",
          "augmentations": "augmentations", "sql": "sql", "search": "search"}
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

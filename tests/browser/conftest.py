@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_helpers import N_ITEMS
 
 from dashboard.store import Store
 from dashboard.synthetic import build_synthetic_store
@@ -20,7 +21,6 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-N_ITEMS = 40
 START_TIMEOUT_S = 90
 
 

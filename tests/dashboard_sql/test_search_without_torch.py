@@ -41,7 +41,8 @@ def test_without_torch_text_search_says_what_to_install_and_item_search_works(st
     availability, count, error = _python(WITHOUT_TORCH, store_path)
     assert availability == "typed queries need the ingest extra (pip install 'gapscope[ingest]'), which is not installed"
     assert count == "4"
-    assert error.startswith("model 'hf-clip:") and "cannot embed the text query (ImportError" in error
+    assert error.startswith("model 'hf-clip:") and "typed queries need the ingest extra (pip install 'gapscope[ingest]'): " in error
+    assert "torch" in error
 
 
 def test_search_and_sql_do_not_import_torch():
