@@ -21,7 +21,7 @@ from dashboard.store.validate import check_vectors
 from dashboard.thumbnails import open_image, thumbnail_bytes
 
 # exp(logit_scale) of the models Amumo ships, by case-insensitive name prefix (CLOOME sets none). CyCLIP's checkpoint
-# stores logit_scale = 4.6052, so its scale is exp(4.6052) = 100.0007, not 100: Amumo's losses need the exact value.
+# stores logit_scale = 4.6052, so its scale is exp(4.6052) = 100.003, not 100: Amumo's losses need the exact value.
 KNOWN_SCALES = (("cloome", 1.0), ("cloob", 30.0), ("cyclip", float(np.exp(4.6052))), ("clip", 100.0), ("imagebind", 1.0))
 SYMMETRY_TOLERANCE = 1e-6
 

@@ -1,6 +1,7 @@
 """Names of the artefacts a store keeps (computed once, at ingest or import, read by the dashboard).
 
 kind "metrics",    key "summary"                     JSON: the `gapscope metrics` object with default options.
+kind "metrics",    key "faithfulness"                JSON: pair preservation and trustworthiness per projection key.
 kind "projection", key "<method>:<variant>"          Parquet: item_id, modality, x, y
                    method in pca, umap, tsne, umap_oos, pairs_pca; variant "gap" or "closed".
 kind "clusters",   key "<method>:<k>:<block>"        Parquet: item_id, cluster, label

@@ -63,5 +63,6 @@ def write_readme(store: Store, dataset: str, models: list[str], path: Path, seco
         f"InfoNCE (demo-clip), CyCLIP (demo-cyclip) and CLOOB (demo-cloob). On the {n} held-out pairs "
         f"(dataset `{dataset}`; recall as a share of queries, chance K / N in the last row):\n\n"
         f"{table}\n"
-        f"Build phases on this machine: {timing}.\n", encoding="utf-8")
+        f"Build phases of the run that wrote this store ({sum(seconds.values()):.0f} s in all; tower features come "
+        f"from the feature cache when it is warm): {timing}.\n", encoding="utf-8")
     return table

@@ -10,7 +10,7 @@ from dashboard.analysis.similarity import similarity_matrix
 from dashboard.cli import main
 from dashboard.store import Store
 
-# CyCLIP's checkpoint holds logit_scale 4.6052: exp of it is 100.0007, and a scale of exactly 100 misses by 1.1e-5.
+# CyCLIP's checkpoint holds logit_scale 4.6052: exp of it is 100.003, and a scale of exactly 100 misses by 1.1e-5.
 MODELS = {"CLIP": 100.0, "CyCLIP": float(np.exp(4.6052)), "CLOOB": 30.0, "CLOOB_LAION400M": 30.0, "ImageBind": 1.0}
 SET = "MSCOCO-Val_size-100"
 
