@@ -102,6 +102,16 @@ def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS, draft: 
         raise
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for corrupt data
         raise BadItem(f"corrupt image ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from exc
+    return on_white(image)
+
+
+def on_white(image: Image.Image) -> Image.Image:
+    """RGB version of an image, transparent parts painted white."""
+    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
     return image.convert("RGB")
 
 

@@ -96,7 +96,7 @@ def _prepare(drawing: Drawing) -> Any:
 
 
 def _prefetched(drawings: list[Drawing]) -> Iterator[Any]:
-    """Prepared inputs in order, decoded by a thread pool a little ahead of the tower (PIL releases the GIL)."""
+    """Prepared inputs in order, decoded and resized by two threads (PIL releases the GIL), PREFETCH ahead at most."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending: deque = deque()
         for drawing in drawings:

@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from ingest.base import BadItem
+from ingest.datasets.decoding import on_white
 
 ROOT = Path("/usr/share/openclipart")
 MAX_PIXELS = 40_000_000
@@ -121,13 +122,4 @@ def load_png(path: Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadItem(f"{path}: unreadable PNG ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
 
-
-def on_white(image: Image.Image) -> Image.Image:
-    """RGB version of an image, transparent parts painted white."""
-    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        canvas.alpha_composite(rgba)
-        return canvas.convert("RGB")
-    return image.convert("RGB")
 
