@@ -106,10 +106,14 @@ class Store:
 
     def dataset(self, name: str) -> dict[str, Any]:
         """One dataset's record; an unknown name is an error listing the known ones."""
-        frame = self.query("SELECT * FROM datasets WHERE name = ?", [name])
+        return self._record("datasets", "dataset", name)
+
+    def _record(self, table: str, what: str, name: str) -> dict[str, Any]:
+        """The row of `table` named `name` as a dict, or an error listing the names that exist."""
+        frame = self.query(f"SELECT * FROM {table} WHERE name = ?", [name])
         if frame.empty:
-            known = ", ".join(self.query("SELECT name FROM datasets ORDER BY name")["name"]) or "none"
-            raise GapscopeError(f"dataset {name!r}: not in store {self.path} (known: {known})")
+            known = ", ".join(self.query(f"SELECT name FROM {table} ORDER BY name")["name"]) or "none"
+            raise GapscopeError(f"{what} {name!r}: not in store {self.path} (known: {known})")
         record = frame.iloc[0].to_dict()
         record["modalities"] = list(record["modalities"])
         return record
@@ -160,12 +164,7 @@ class Store:
 
     def model(self, name: str) -> dict[str, Any]:
         """One model's record; an unknown name is an error listing the known ones."""
-        frame = self.query("SELECT * FROM models WHERE name = ?", [name])
-        if frame.empty:
-            known = ", ".join(self.query("SELECT name FROM models ORDER BY name")["name"]) or "none"
-            raise GapscopeError(f"model {name!r}: not in store {self.path} (known: {known})")
-        record = frame.iloc[0].to_dict()
-        record["modalities"] = list(record["modalities"])
+        record = self._record("models", "model", name)
         record["config"] = json.loads(record["config"] or "{}")
         return record
 

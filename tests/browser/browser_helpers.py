@@ -43,3 +43,11 @@ def metric(page: Page, label: str) -> str:
     """The value of the st.metric with this label."""
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def type_query(page, sql: str) -> None:
+    """Type a query into the SQL page's editor and commit it (Ctrl+Enter)."""
+    editor = page.get_by_label("Query", exact=True)
+    editor.fill(sql)
+    editor.press("Control+Enter")
+    settle(page)

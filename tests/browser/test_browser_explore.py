@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from browser_helpers import N_ITEMS, exceptions, metric, open_page, settle
+from browser_helpers import N_ITEMS, exceptions, metric, open_page, settle, type_query
 
 HOVER = 'iframe[src*="gapscope_hover"]'
 SUBSET_SQL = "SELECT item_id FROM items WHERE ordinal % 3 = 0"
@@ -67,10 +67,7 @@ def test_a_sql_subset_changes_the_item_count_on_explore(server, page, store, art
     open_page(page, server, "explore")
     assert metric(page, "Items") == str(N_ITEMS)
     open_page(page, server, "sql")
-    editor = page.get_by_label("Query", exact=True)
-    editor.fill(SUBSET_SQL)
-    editor.press("Control+Enter")
-    settle(page)
+    type_query(page, SUBSET_SQL)
     page.get_by_role("button", name="Use as subset").click()
     settle(page)
     assert page.locator('[data-testid="stAlert"]').filter(has_text=f"Subset: {expected} items").count() == 1

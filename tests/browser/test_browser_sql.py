@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import exceptions, open_page, settle
+from browser_helpers import exceptions, open_page, settle, type_query
 
 
 def _run(page, sql: str) -> None:
     """Type a query and press Run."""
-    editor = page.get_by_label("Query", exact=True)
-    editor.fill(sql)
-    editor.press("Control+Enter")
-    settle(page)
+    type_query(page, sql)
     page.get_by_role("button", name="Run").click()
     settle(page)
 
