@@ -6,7 +6,6 @@ An encoder with `takes_item_ids` (precomputed vectors) gets the record's item id
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,18 +38,14 @@ def thumbnail(decoded: Any, modality: str, size: int = THUMBNAIL_SIZE) -> bytes:
     """A small JPEG of a decoded image, or of channels 0, 3, 4 of a microscopy array (as Amumo shows them)."""
     from PIL import Image
 
+    from dashboard.thumbnails import thumbnail_bytes
+
     if modality == "microscopy":
         array = decoded[..., [0, 3, 4]] if decoded.shape[-1] >= 5 else decoded[..., :3]
         low, high = array.min(axis=(0, 1)), array.max(axis=(0, 1))
         scaled = (array - low) / np.where(high > low, high - low, 1.0) * 255.0
         decoded = Image.fromarray(scaled.astype(np.uint8))
-    scale = size / max(decoded.size)
-    small = decoded if scale >= 1 else decoded.resize(
-        (max(1, round(decoded.width * scale)), max(1, round(decoded.height * scale))), Image.Resampling.BILINEAR,
-        reducing_gap=2.0)
-    buffer = io.BytesIO()
-    small.convert("RGB").save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()
+    return thumbnail_bytes(decoded, size, resample=Image.Resampling.BILINEAR)
 
 
 def prepare(source: DatasetSource, encoder: Encoder, position: int, record: Record, modalities: list[str]) -> Prepared:

@@ -81,7 +81,7 @@ def _read_items(folder: Path, prompts: list[str], modalities: list[str], thumbna
             raise GapscopeError(f"{missing[0]}: missing image ({len(missing)} of {n} missing)")
         frame["image_ref"] = [str(p.resolve()) for p in paths]
         if thumbnails:
-            frame["thumbnail"] = [thumbnail_bytes(open_image(p)) for p in paths]
+            frame["thumbnail"] = [_thumbnail(p) for p in paths]
     infos = folder / "infos.csv"
     if infos.is_file():
         extra = pd.read_csv(infos, index_col=0)
@@ -90,6 +90,14 @@ def _read_items(folder: Path, prompts: list[str], modalities: list[str], thumbna
         for column in extra.columns:
             frame[f"info_{column}"] = extra[column].to_numpy()
     return frame
+
+
+def _thumbnail(path: Path) -> bytes:
+    """A thumbnail of one export image; an unreadable image is an error naming the file."""
+    try:
+        return thumbnail_bytes(open_image(path))
+    except GapscopeError as exc:
+        raise GapscopeError(f"{path}: {exc}") from exc
 
 
 def _read_matrix(path: Path, expected: int) -> np.ndarray:

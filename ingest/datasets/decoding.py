@@ -8,9 +8,7 @@ from __future__ import annotations
 import atexit
 import io
 import os
-import re
 import tarfile
-import warnings
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
@@ -18,9 +16,10 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
+from dashboard.errors import GapscopeError
+from dashboard.thumbnails import MAX_PIXELS, open_image
 from ingest.base import BadItem
 
-MAX_PIXELS = 64_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 MEMBER = "::"
 _archives: dict[tuple[int, str], zipfile.ZipFile | tarfile.TarFile] = {}
@@ -80,39 +79,12 @@ def open_bytes(path: str | Path) -> bytes:
 
 
 def decode_image(data: bytes | str | Path, max_pixels: int = MAX_PIXELS, draft: int | None = None) -> Image.Image:
-    """An RGB PIL image from bytes or a path; corrupt, missing or oversized images raise BadItem.
-
-    With `draft`, JPEGs are decoded at the smallest DCT scale (1/2, 1/4, 1/8) keeping both sides >= draft pixels:
-    faster to decode and to resize, the pixels differ slightly from a full decode followed by a resize."""
+    """An RGB PIL image from bytes or a path (see dashboard.thumbnails.open_image); failures raise BadItem."""
     stream: BinaryIO = io.BytesIO(data if isinstance(data, bytes) else read_ref(data))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream)
-            width, height = image.size
-            if width * height > max_pixels:
-                raise BadItem(f"oversized image ({width}x{height} pixels, cap {max_pixels})")
-            if draft and image.format == "JPEG":
-                image.draft("RGB", (draft, draft))
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        pixels = re.search(r"\((\d+) pixels\)", str(exc))
-        raise BadItem(f"oversized image ({pixels.group(1) if pixels else 'too many'} pixels, cap {max_pixels})") from exc
-    except BadItem:
-        raise
-    except Exception as exc:  # noqa: BLE001 - PIL raises many types for corrupt data
-        raise BadItem(f"corrupt image ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from exc
-    return on_white(image)
-
-
-def on_white(image: Image.Image) -> Image.Image:
-    """RGB version of an image, transparent parts painted white."""
-    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        canvas.alpha_composite(rgba)
-        return canvas.convert("RGB")
-    return image.convert("RGB")
+        return open_image(stream, max_pixels, draft)
+    except GapscopeError as exc:
+        raise BadItem(str(exc)) from exc
 
 
 def decode_text(text: str | None) -> str:

@@ -10,15 +10,15 @@ megapixels: they are refused before decoding (decompression-bomb guard) and, lik
 from __future__ import annotations
 
 import re
-import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
+from dashboard.errors import GapscopeError
+from dashboard.thumbnails import OversizedImage, open_image
 from ingest.base import BadItem
-from ingest.datasets.decoding import on_white
 
 ROOT = Path("/usr/share/openclipart")
 MAX_PIXELS = 40_000_000
@@ -109,17 +109,10 @@ def find_drawings(root: Path = ROOT) -> tuple[list[Drawing], list[str]]:
 def load_png(path: Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """An RGB image composited on white; refuses decompression bombs and broken files with BadItem."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                width, height = image.size
-                if width * height > max_pixels:
-                    raise BadItem(f"{path}: {width}x{height} pixels, over the {max_pixels:,} pixel limit")
-                image.load()
-                return on_white(image)
-    except BadItem:
-        raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadItem(f"{path}: unreadable PNG ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+        return open_image(path, max_pixels)
+    except OversizedImage as exc:
+        raise BadItem(f"{path}: {exc}, over the pixel limit") from exc
+    except GapscopeError as exc:
+        raise BadItem(f"{path}: unreadable PNG ({exc})") from exc
 
 

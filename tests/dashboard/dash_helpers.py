@@ -1,8 +1,10 @@
 """Assertions and look-ups shared by the dashboard tests."""
 from __future__ import annotations
 
+import base64
 import json
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 
@@ -47,12 +49,8 @@ def plotly_figures(at: AppTest) -> list[dict]:
     return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
 
 
-def array(value) -> "np.ndarray":
+def array(value) -> np.ndarray:
     """A plotly JSON array (plain list or base64 typed array) as numpy."""
-    import base64
-
-    import numpy as np
-
     if isinstance(value, dict) and "bdata" in value:
         data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
         shape = [int(s) for s in str(value.get("shape", len(data))).split(",")]
