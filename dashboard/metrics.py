@@ -11,8 +11,8 @@ import numpy as np
 
 from dashboard.analysis.alignment import alignment, matched_cosine, uniformity, unmatched_cosine
 from dashboard.analysis.closing import close_gaps
-from dashboard.analysis.clustering import (amumo_clusters_from_embeddings, cluster_sizes, kmeans_clusters,
-                                           ngram_labels, sort_order)
+from dashboard.analysis.clustering import (amumo_clusters_from_embeddings, block_modalities, cluster_sizes,
+                                           kmeans_clusters, ngram_labels, sort_order)
 from dashboard.analysis.gap import gap_distance
 from dashboard.analysis.loss import check_options, contrastive_loss, loss_from_scan
 from dashboard.analysis.pairwise import scan
@@ -45,7 +45,7 @@ def cluster_summary(vectors: dict[str, np.ndarray], texts: list[str] | None, k: 
     """Labels (1..k), sizes, Amumo's sort order and n-gram labels of one clustering."""
     modalities = modalities or list(vectors)
     block = block or f"{modalities[1]}_{modalities[0]}"
-    rows, columns = _block_modalities(block, modalities)
+    rows, columns = block_modalities(block, modalities)
     if method == "amumo":
         labels = amumo_clusters_from_embeddings(vectors[rows], vectors[columns], k)
     elif method == "kmeans":
@@ -55,14 +55,6 @@ def cluster_summary(vectors: dict[str, np.ndarray], texts: list[str] | None, k: 
     return {"labels": np.asarray(labels, dtype=int), "block": block, "cluster_sizes": cluster_sizes(labels),
             "cluster_sort_idcs": sort_order(labels).tolist(),
             "cluster_labels": ngram_labels(texts, labels) if texts is not None else []}
-
-
-def _block_modalities(block: str, modalities: list[str]) -> tuple[str, str]:
-    """Split "rows_columns" into two known modality names."""
-    for m in modalities:
-        if block.startswith(m + "_") and block[len(m) + 1:] in modalities:
-            return m, block[len(m) + 1:]
-    raise GapscopeError(f"clustering: block {block!r} is not '<rows>_<columns>' of modalities {modalities}")
 
 
 def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind: str, scale: float,

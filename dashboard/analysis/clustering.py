@@ -235,3 +235,12 @@ def ngram_labels(texts: list[str], labels: np.ndarray, top: int = 2) -> list[str
     if len(texts) != len(labels):
         raise GapscopeError(f"cluster labels: {len(texts)} texts for {len(labels)} items")
     return [" | ".join(_top_ngrams([texts[i] for i in np.flatnonzero(labels == c)], top)) for c in np.unique(labels)]
+
+
+def block_modalities(block: str, modalities: list[str]) -> tuple[str, str]:
+    """The (rows, columns) modalities of a block name such as "text_image"."""
+    for rows in modalities:
+        if block.startswith(rows + "_") and block[len(rows) + 1:] in modalities:
+            return rows, block[len(rows) + 1:]
+    raise GapscopeError(f"clustering: block {block!r} is not <row modality>_<column modality> of "
+                        f"{', '.join(modalities)}")

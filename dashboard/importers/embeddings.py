@@ -104,7 +104,7 @@ def import_embeddings(store_path: str | Path, dataset: str, model: str, vectors:
     for modality, array in arrays.items():
         check_vectors(f"{modality} vectors", ids, array, dim)
     store = Store.create(store_path)
-    _check_fits(store, dataset, list(arrays), model, dim)
+    _check_fits(store, model, dim)
     store.add_dataset(dataset, list(arrays), kind="embeddings", source=metadata or "")
     added = store.add_items(dataset, items.assign(item_id=ids))
     store.add_model(model, list(arrays), dim, logit_scale, family="precomputed", source=", ".join(vectors))
@@ -113,14 +113,10 @@ def import_embeddings(store_path: str | Path, dataset: str, model: str, vectors:
     return {"dataset": dataset, "model": model, "items_added": added, "modalities": list(arrays), "dim": dim}
 
 
-def _check_fits(store: Store, dataset: str, modalities: list[str], model: str, dim: int) -> None:
-    """Refuse, before any write, vectors that do not fit what the store already holds."""
+def _check_fits(store: Store, model: str, dim: int) -> None:
+    """Refuse, before any write, vectors whose dimension differs from the model's in the store (the dataset's
+    modalities are checked by `add_dataset`, the first write)."""
     known = store.models()
     found = known[known["name"] == model]
     if not found.empty and int(found["dim"].iloc[0]) not in (0, dim):
         raise GapscopeError(f"model {model!r}: has dimension {int(found['dim'].iloc[0])} in the store, the vectors have {dim}")
-    datasets = store.datasets()
-    row = datasets[datasets["name"] == dataset]
-    if not row.empty and list(row["modalities"].iloc[0]) != modalities:
-        raise GapscopeError(f"dataset {dataset!r}: has modalities {', '.join(row['modalities'].iloc[0])} in the store, "
-                            f"the vectors have {', '.join(modalities)}")

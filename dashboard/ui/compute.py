@@ -58,19 +58,10 @@ def clusters(key: ViewKey, model: str, k: int, block: str, closed: bool = False)
     if stored is not None and not closed and set(ids) <= set(stored["item_id"]):
         labels = stored.set_index("item_id").loc[ids, "cluster"].to_numpy()
     else:
-        rows, columns = _block_modalities(block, list(blocks))
+        rows, columns = clustering.block_modalities(block, list(blocks))
         labels = clustering.amumo_clusters_from_embeddings(blocks[rows], blocks[columns], k)
     texts = loaders.items(key[0], key[1], key[2]).set_index("item_id").loc[ids, "text"].fillna("").tolist()
     return np.asarray(labels), clustering.ngram_labels(texts, labels)
-
-
-def _block_modalities(block: str, modalities: list[str]) -> tuple[str, str]:
-    """The (rows, columns) modalities of a block name such as "text_image"."""
-    for rows in modalities:
-        if block.startswith(rows + "_") and block[len(rows) + 1:] in modalities:
-            return rows, block[len(rows) + 1:]
-    raise GapscopeError(f"clustering: block {block!r} is not <row modality>_<column modality> of "
-                        f"{', '.join(modalities)}")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
