@@ -6,8 +6,10 @@ PIP := $(BIN)/python -m pip
 STORE ?= data/demo
 PORT ?= 8501
 APT_PACKAGES := chromium openclipart-svg openclipart-png fonts-dejavu-core
+# Meta's ImageBind package and the two it imports; their metadata pins an older torch, so they go in without deps.
+IMAGEBIND_NO_DEPS := imagebind-unofficial==0.1.1 torchaudio==2.11.0 pytorchvideo==0.1.5
 
-.PHONY: demo test venv install-app install-dev system-packages demo-data bench clean
+.PHONY: demo test venv install-app install-dev imagebind system-packages demo-data bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +23,10 @@ install-app: venv
 install-dev: venv
 	$(PIP) install -q -e ".[ingest,distributed,dev]"
 
+imagebind: install-dev
+	$(PIP) install -q -e ".[ingest,imagebind]"
+	$(PIP) install -q --no-deps $(IMAGEBIND_NO_DEPS)
+
 system-packages:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 		missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -30,7 +36,7 @@ system-packages:
 demo: install-app
 	$(BIN)/gapscope app --store $(STORE) --port $(PORT)
 
-test: system-packages install-dev
+test: system-packages install-dev imagebind
 	$(BIN)/python -m pytest
 
 demo-data: system-packages install-dev

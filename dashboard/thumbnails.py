@@ -1,7 +1,8 @@
 """Guarded image opening (decompression bombs, corrupt files) and small JPEG thumbnails for hover and previews.
 
 The one place gapscope opens untrusted images: the Amumo importer, the ingest decoders and the demo build all
-call `open_image`, which checks the pixel count from the header before any pixel is decoded.
+call `open_image` (or `load_image` for single-channel maps), which checks the pixel count from the header before
+any pixel is decoded.
 """
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ def open_image(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, draf
     """An RGB image (transparency on white); OversizedImage past `max_pixels`, GapscopeError if unreadable.
 
     With `draft`, JPEGs are decoded at the smallest DCT scale (1/2, 1/4, 1/8) keeping both sides >= draft pixels."""
+    return on_white(load_image(source, max_pixels, draft))
+
+
+def load_image(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, draft: int | None = None) -> Image.Image:
+    """A decoded image in its own mode (e.g. 16-bit "I;16" depth maps), with open_image's guards."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -54,7 +60,7 @@ def open_image(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, draf
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for corrupt data
         detail = str(exc).splitlines()[0] if str(exc) else "unreadable"
         raise GapscopeError(f"corrupt image ({type(exc).__name__}: {detail})") from exc
-    return on_white(image)
+    return image
 
 
 def thumbnail_bytes(image: Image.Image, size: int = 96, quality: int = 80,

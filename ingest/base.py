@@ -1,7 +1,8 @@
 """The two contracts of ingest: a dataset yields Records and decodes them; an Encoder embeds decoded inputs.
 
 Decoded inputs by modality: image -> PIL.Image (RGB); text -> str; audio -> (np.ndarray float32 mono, sample_rate);
-molecule -> str (SMILES); microscopy -> np.ndarray (H, W, C) float32. A decode that fails raises BadItem.
+molecule -> str (SMILES); microscopy -> np.ndarray (H, W, C) float32; depth and thermal -> np.ndarray (H, W) float32;
+imu -> np.ndarray (6, T) float32. A decode that fails raises BadItem.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from ingest.datasets import decoding
 class ListSource:
     """A DatasetSource whose records are built once; decode dispatches on the modality.
 
+    Depth, thermal and IMU references are kept in the record's `extra`, under the modality's name.
     `optional` names modalities an item may lack (no reference): it is then embedded in the others only.
     `draft` (set by the engine's fast-decode option) decodes JPEGs at a reduced DCT scale of at least that size.
     """
@@ -41,6 +42,10 @@ class ListSource:
             return decoding.check_smiles(record.molecule)
         if modality == "microscopy":
             return decoding.decode_microscopy(_ref(record.image_ref, record))
+        if modality in ("depth", "thermal"):
+            return decoding.decode_map(_ref(record.extra.get(modality), record), self.max_pixels)
+        if modality == "imu":
+            return decoding.decode_imu(_ref(record.extra.get(modality), record))
         raise GapscopeError(f"dataset {self.name!r}: no modality {modality!r} (has {', '.join(self.modalities)})")
 
 

@@ -1,7 +1,8 @@
 """Guarded decoders shared by the dataset modules: every failure becomes a BadItem with a one-line reason.
 
 Images are checked against an explicit pixel cap from their header before any pixel is decoded (decompression
-bombs), audio goes through soundfile, SMILES through RDKit, microscopy from npz arrays with five channels.
+bombs), audio goes through soundfile, SMILES through RDKit, microscopy from npz arrays with five channels, depth and
+thermal maps from .npy arrays or single-channel images, IMU windows from .npy arrays.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from dashboard.errors import GapscopeError
-from dashboard.thumbnails import MAX_PIXELS, open_image
+from dashboard.thumbnails import MAX_PIXELS, load_image, open_image
 from ingest.base import BadItem
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -133,3 +134,45 @@ def decode_microscopy(path: str | Path, channels: int = 5) -> np.ndarray:
     if array.ndim != 3 or array.shape[-1] != channels:
         raise BadItem(f"microscopy image of shape {array.shape}, expected (H, W, {channels})")
     return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def decode_map(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A finite (H, W) float32 map (depth/disparity, thermal) from .npy, or from an image: 8-bit values scaled to
+    [0, 1] as ToTensor does, 16-bit and float values kept as they are; raises BadItem."""
+    raw = read_ref(path)
+    if str(path).lower().endswith(".npy"):
+        array = _npy(raw)
+    else:
+        try:
+            image = load_image(io.BytesIO(raw), max_pixels)
+        except GapscopeError as exc:
+            raise BadItem(str(exc)) from exc
+        eight_bit = image.mode in ("L", "P", "RGB", "RGBA", "LA")
+        scale = 255.0 if eight_bit else 1.0
+        array = np.asarray(image.convert("L") if eight_bit else image, dtype=np.float32) / scale
+    array = np.squeeze(array)
+    if array.ndim != 2 or min(array.shape) < 2 or not np.isfinite(array).all():
+        raise BadItem(f"map of shape {array.shape} is not a finite single-channel 2-D array")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def decode_imu(path: str | Path, channels: int = 6) -> np.ndarray:
+    """A finite (channels, T) float32 IMU window (accelerometer and gyroscope) from .npy; (T, channels) is
+    transposed; raises BadItem."""
+    array = _npy(read_ref(path))
+    if array.ndim == 2 and array.shape[1] == channels and array.shape[0] != channels:
+        array = array.T
+    if array.ndim != 2 or array.shape[0] != channels or not np.isfinite(array).all():
+        raise BadItem(f"IMU window of shape {array.shape} is not a finite ({channels}, T) array")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _npy(raw: bytes) -> np.ndarray:
+    """A numeric array from .npy bytes (no pickles); raises BadItem."""
+    try:
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - format and value errors
+        raise BadItem(f"corrupt npy ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+    if not np.issubdtype(array.dtype, np.number):
+        raise BadItem(f"npy array of dtype {array.dtype} is not numeric")
+    return array.astype(np.float32)

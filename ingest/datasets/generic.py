@@ -1,7 +1,8 @@
 """Generic: a folder with a manifest (CSV, Parquet or JSONL) listing id, text and image/audio/molecule paths.
 
-Columns: id (required), text (or caption), image, audio, microscopy (paths relative to the folder, or absolute),
-molecule (SMILES). The modalities are the columns present; every other column is kept with the item.
+Columns: id (required), text (or caption), image, audio, microscopy, depth, thermal, imu (paths relative to the
+folder, or absolute), molecule (SMILES). The modalities are the columns present; every other column is kept with
+the item, as are the depth, thermal and IMU paths (resolved).
 Options: manifest (default the only manifest.csv/.parquet/.jsonl in the folder), max_pixels.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ingest.datasets.common import ListSource, folder, no_options, text_or_none
 READERS = {".csv": lambda p: pd.read_csv(p, dtype={"id": str}, keep_default_na=False, na_values=[""]),
            ".parquet": pd.read_parquet, ".jsonl": lambda p: pd.read_json(p, lines=True, dtype={"id": str})}
 PATHS = ["image", "audio", "microscopy"]
+KEPT_PATHS = ["depth", "thermal", "imu"]
+MODALITIES = ["image", "microscopy", "text", "audio", "depth", "thermal", "imu", "molecule"]
 
 
 def _manifest(root: Path, manifest: str | None) -> tuple[Path, pd.DataFrame]:
@@ -48,14 +51,15 @@ def open(source: str, manifest: str | None = None, max_pixels: int = decoding.MA
     no_options("generic", options)
     root = folder(source)
     path, frame = _manifest(root, manifest)
-    modalities = [m for m in ("image", "microscopy", "text", "audio", "molecule") if m in frame.columns]
+    modalities = [m for m in MODALITIES if m in frame.columns]
     if not modalities:
-        raise GapscopeError(f"{path}: no modality column (text, image, audio, microscopy, molecule)")
+        raise GapscopeError(f"{path}: no modality column ({', '.join(MODALITIES)})")
     known = {"id", "text", "molecule", *PATHS}
     records = []
     for row in frame.to_dict("records"):
         image = _path(root, row.get("image")) or _path(root, row.get("microscopy"))
         records.append(Record(item_id=str(row["id"]), text=text_or_none(row.get("text")), image_ref=image,
                               audio_ref=_path(root, row.get("audio")), molecule=text_or_none(row.get("molecule")),
-                              extra={k: v for k, v in row.items() if k not in known}))
+                              extra={k: _path(root, v) if k in KEPT_PATHS else v
+                                     for k, v in row.items() if k not in known}))
     return ListSource(f"generic-{root.name}", modalities, records, max_pixels)

@@ -108,6 +108,28 @@ def build_generic(root: Path, n: int = 5, fmt: str = "csv") -> Path:
     return root
 
 
+def build_sensors(root: Path, n: int = 4) -> Path:
+    """A generic manifest of image, text, depth (.npy disparity), thermal (8-bit and 16-bit PNG) and IMU (.npy)."""
+    from PIL import Image
+
+    (root / "files").mkdir(parents=True)
+    rng = np.random.default_rng(5)
+    for i in range(n):
+        shutil.copy(COCO / "images" / f"{30 + i}.jpg", root / "files" / f"{i}.jpg")
+        np.save(root / "files" / f"{i}-depth.npy", rng.uniform(0.5, 40.0, (240, 320)).astype(np.float32))
+        dtype = np.uint8 if i % 2 == 0 else np.uint16
+        thermal = rng.integers(0, np.iinfo(dtype).max, (200, 260)).astype(dtype)
+        Image.fromarray(thermal).save(root / "files" / f"{i}-thermal.png")
+        imu = rng.normal(size=(6, 2000)).astype(np.float32)
+        np.save(root / "files" / f"{i}-imu.npy", imu if i % 2 == 0 else imu.T)
+    frame = pd.DataFrame({"id": [f"s{i}" for i in range(n)], "text": prompts(COCO)[30:30 + n],
+                          "image": [f"files/{i}.jpg" for i in range(n)],
+                          **{m: [f"files/{i}-{m}.{'png' if m == 'thermal' else 'npy'}" for i in range(n)]
+                             for m in ("depth", "thermal", "imu")}})
+    frame.to_csv(root / "manifest.csv", index=False)
+    return root
+
+
 def build_webdataset(root: Path, n: int = 4) -> Path:
     """One tar shard: key.jpg + key.txt for even keys, key.png + key.json (caption, score) for odd ones."""
     from PIL import Image

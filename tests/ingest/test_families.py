@@ -17,12 +17,13 @@ import numpy as np
 import pytest
 import torch
 
+from dashboard.analysis.sigmoid_loss import sigmoid_loss
 from dashboard.cli import main
 from dashboard.store import Store
 from ingest.datasets import open_dataset
 from ingest.engine import run_ingest
 from ingest.models import load_model
-from ingest_helpers import build_audioset, build_cloome, build_coco, build_generic
+from ingest_helpers import build_audioset, build_cloome, build_coco, build_generic, build_sensors
 from test_ingest_ray import ray_local  # noqa: F401 - fixture
 
 MODEL_TESTS = Path(__file__).resolve().parents[1] / "ingest_models"
@@ -40,6 +41,7 @@ def load_module(name: str, path: Path) -> ModuleType:
 model_fixtures = load_module("ingest_models_conftest", MODEL_TESTS / "conftest.py")
 cloob_tests = load_module("ingest_models_test_cloob", MODEL_TESTS / "test_cloob.py")
 cloome_tests = load_module("ingest_models_test_cloome", MODEL_TESTS / "test_cloome.py")
+imagebind_tests = load_module("ingest_models_test_imagebind", MODEL_TESTS / "test_imagebind.py")
 hf_clip_folder = model_fixtures.hf_clip_folder
 hf_siglip_folder = model_fixtures.hf_siglip_folder
 hf_clap_folder = model_fixtures.hf_clap_folder
@@ -107,7 +109,16 @@ def test_hf_image_text_models_on_a_generic_manifest(tmp_path, request, capsys, f
     scale = saved_scale(folder, "logit_scale")
     vectors = stored(store, str(folder), family, {"image": 5, "text": 5}, dim, scale)
     assert vectors["image"][0] == [f"g{i}" for i in range(5)]
-    metrics(capsys, tmp_path / "store", str(folder), ["image", "text"], 5, scale)
+    result = metrics(capsys, tmp_path / "store", str(folder), ["image", "text"], 5, scale)
+    if family == "hf-siglip":
+        from safetensors.torch import load_file
+        bias = float(load_file(str(folder / "model.safetensors"))["logit_bias"].reshape(-1)[0])
+        assert store.model(str(folder))["config"]["logit_bias"] == pytest.approx(bias, rel=1e-6)
+        want = sigmoid_loss(vectors["image"][1], vectors["text"][1], scale, bias)
+        assert result["logit_bias"] == pytest.approx(bias, rel=1e-6)
+        assert result["sigmoid_loss"] == pytest.approx(want, rel=1e-6)
+    else:
+        assert result["logit_bias"] is None and result["sigmoid_loss"] is None
 
 
 def test_hf_clap_on_audioset_clips_embeds_audio_and_text(tmp_path, hf_clap_folder, capsys):
@@ -120,6 +131,45 @@ def test_hf_clap_on_audioset_clips_embeds_audio_and_text(tmp_path, hf_clap_folde
     texts = store.items("set").set_index("item_id")["text"]
     assert all(texts[i] for i in vectors["text"][0])
     metrics(capsys, tmp_path / "store", str(hf_clap_folder), ["audio", "text"], 5, scale)
+
+
+def test_imagebind_checkpoint_on_audioset_triplets_embeds_image_text_and_audio(tmp_path, capsys):
+    config = tmp_path / "imagebind-tiny.json"
+    config.write_text(json.dumps(imagebind_tests.TINY))
+    trained = load_model(f"imagebind:{config}", pretrained="none")
+    with torch.no_grad():
+        trained.model.modality_postprocessors["text"][1].log_logit_scale.fill_(math.log(30.0))
+    torch.save(trained.model.state_dict(), tmp_path / "imagebind.pth")
+    root = build_audioset(tmp_path / "audioset", n=5)
+    weights = str(tmp_path / "imagebind.pth")
+    report, store = ingest(tmp_path, "audioset", root, f"imagebind:{config}", pretrained=weights)
+    assert report.embedded == 5 and not report.bad and report.precomputed
+    vectors = stored(store, str(config), "imagebind", {"image": 4, "text": 5, "audio": 5}, 16, 30.0)
+    for modality, (ids, got) in vectors.items():
+        np.testing.assert_allclose(got, reference(trained, "audioset", root, modality, ids), atol=1e-5)
+    for modalities, n in ((["image", "text"], 4), (["audio", "text"], 5), (["image", "audio"], 4)):
+        metrics(capsys, tmp_path / "store", str(config), modalities, n, 30.0)
+
+
+def test_imagebind_on_a_generic_set_of_depth_thermal_and_imu(tmp_path, capsys):
+    config = tmp_path / "imagebind-tiny.json"
+    config.write_text(json.dumps(imagebind_tests.TINY))
+    trained = load_model(f"imagebind:{config}", pretrained="none")
+    torch.save(trained.model.state_dict(), tmp_path / "imagebind.pth")
+    root = build_sensors(tmp_path / "sensors", n=5)
+    np.save(root / "files" / "3-imu.npy", np.zeros((6, 1500), np.float32))
+    np.save(root / "files" / "4-depth.npy", np.full((20, 20), np.nan, np.float32))
+    report, store = ingest(tmp_path, "generic", root, f"imagebind:{config}", pretrained=str(tmp_path / "imagebind.pth"),
+                           precompute=False)
+    assert report.embedded == 3 and [bad["item_id"] for bad in report.bad] == ["s3", "s4"]
+    assert "imu" in report.bad[0]["reason"] and "depth" in report.bad[1]["reason"]
+    vectors = stored(store, str(config), "imagebind", dict.fromkeys(["image", "text", "depth", "thermal", "imu"], 3),
+                     16, 1 / 0.07)
+    for modality, (ids, got) in vectors.items():
+        assert ids == ["s0", "s1", "s2"]
+        np.testing.assert_allclose(got, reference(trained, "generic", root, modality, ids), atol=1e-5)
+    for modalities in (["depth", "text"], ["thermal", "image"], ["imu", "text"]):
+        metrics(capsys, tmp_path / "store", str(config), modalities, 3, 1 / 0.07)
 
 
 def test_cloome_checkpoint_on_a_cloome_set_embeds_microscopy_and_molecules(tmp_path, capsys):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -10,10 +11,11 @@ from PIL import Image
 
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
-from ingest.datasets import list_datasets, open_dataset
+from ingest.base import BadItem
+from ingest.datasets import decoding, list_datasets, open_dataset
 from ingest.engine import Options, ingest_source, run_ingest
 from ingest_helpers import (COCO, DIFFUSION, TinyEncoder, build_audioset, build_cloome, build_coco, build_diffusiondb,
-                            build_generic, build_webdataset, prompts)
+                            build_generic, build_sensors, build_webdataset, prompts)
 
 FAST = {"workers": 0, "progress": False, "precompute": False}
 
@@ -96,6 +98,40 @@ def test_generic_manifest_keeps_extra_columns(tmp_path, clip_spec, fmt):
     items = Store.open(tmp_path / "store").items("g")
     assert report.embedded == 5 and items["item_id"].tolist() == [f"g{i}" for i in range(5)]
     assert json.loads(items["extra"][0]) == {"license": "cc-by"}
+
+
+def test_generic_depth_thermal_and_imu_decode_as_arrays(tmp_path):
+    from PIL import Image
+
+    root = build_sensors(tmp_path / "sensors")
+    source = open_dataset("generic", str(root))
+    records = list(source.records())
+    assert source.modalities == ["image", "text", "depth", "thermal", "imu"]
+    assert records[1].extra["imu"] == str(root / "files" / "1-imu.npy")
+    depth = source.decode(records[0], "depth")
+    np.testing.assert_array_equal(depth, np.load(root / "files" / "0-depth.npy"))
+    eight, sixteen = (source.decode(records[k], "thermal") for k in (0, 1))
+    raw = [np.asarray(Image.open(root / "files" / f"{k}-thermal.png")) for k in (0, 1)]
+    np.testing.assert_allclose(eight, raw[0] / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(sixteen, raw[1].astype(np.float32))
+    assert sixteen.max() > 255 and eight.max() <= 1.0
+    imu = [source.decode(records[k], "imu") for k in (0, 1)]
+    assert imu[0].shape == imu[1].shape == (6, 2000)
+    np.testing.assert_array_equal(imu[1], np.load(root / "files" / "1-imu.npy").T)
+
+
+@pytest.mark.parametrize("content, reason", [
+    (np.array([{"a": 1}], dtype=object), "corrupt npy"), (b"not an array", "corrupt npy"),
+    (np.full((8, 8), np.nan, np.float32), "not a finite single-channel"),
+    (np.zeros((3, 8, 8), np.float32), "shape (3, 8, 8)"),
+])
+def test_bad_depth_maps_are_bad_items(tmp_path, content, reason):
+    path = tmp_path / "d.npy"
+    path.write_bytes(content) if isinstance(content, bytes) else np.save(path, content, allow_pickle=True)
+    with pytest.raises(BadItem, match=re.escape(reason)):
+        decoding.decode_map(path)
+    with pytest.raises(BadItem, match="not a finite \\(6, T\\) array|corrupt npy"):
+        decoding.decode_imu(path)
 
 
 def test_webdataset_shard_with_txt_and_json_captions(tmp_path, clip_spec):
