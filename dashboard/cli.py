@@ -73,6 +73,8 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--loss", choices=LOSSES, default="infonce", help="contrastive loss (default: symmetric InfoNCE)")
     parser.add_argument("--batch-size", type=int, help="loss batch size (default: all pairs at once)")
     parser.add_argument("--logit-scale", type=float, help="loss scale (default: the model's stored logit scale)")
+    parser.add_argument("--logit-bias", type=float,
+                        help="SigLIP logit bias for the sigmoid loss (default: the model's stored bias, if any)")
     parser.add_argument("--clusters", type=int, default=10, help="number of clusters (default 10)")
     parser.add_argument("--cluster-method", default="amumo", help="amumo (Amumo's exact method) or another method")
     parser.add_argument("--cluster-block", help="similarity block to cluster on, e.g. text_image (default: second_first)")
@@ -92,11 +94,11 @@ def _run_metrics(args: argparse.Namespace) -> Any:
         raise GapscopeError(f"model {args.model!r}: no items of dataset {args.dataset!r} have all of {', '.join(modalities)}")
     texts = store.items(args.dataset).set_index("item_id")["text"].reindex(paired.item_ids).fillna("").tolist()
     scale = args.logit_scale if args.logit_scale is not None else model["logit_scale"]
-    from dashboard.metrics import compute_metrics
+    from dashboard.metrics import compute_metrics, logit_bias_of
 
     result = compute_metrics(paired.vectors, modalities, scale, texts, loss=args.loss, batch_size=args.batch_size,
                              closed_gap=args.closed_gap, clusters=args.clusters, cluster_method=args.cluster_method,
-                             cluster_block=args.cluster_block)
+                             cluster_block=args.cluster_block, logit_bias=logit_bias_of(model) if args.logit_bias is None else args.logit_bias)
     return {"dataset": args.dataset, "model": args.model, **result}
 
 
@@ -153,6 +155,8 @@ def _add_app(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("app", help="open the dashboard (Streamlit) on a store")
     parser.add_argument("--store", type=Path, default=REPO_ROOT / "data" / "demo")
     parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--store-roots", nargs="+", type=Path, metavar="DIR",
+                        help="serve only stores inside these folders (for shared deployments; default: any store)")
     parser.set_defaults(handler=_run_app)
 
 
@@ -164,9 +168,17 @@ def _run_app(args: argparse.Namespace) -> Any:
     app = REPO_ROOT / "app.py"
     if not app.is_file():
         raise GapscopeError(f"{app}: missing; run the dashboard from a checkout of the repository (pip install -e .)")
-    env = {**os.environ, "GAPSCOPE_STORE": str(Path(args.store).resolve())}
+    env = app_environment(args.store, args.store_roots)
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
     return subprocess.call(command, env=env, cwd=REPO_ROOT)
+
+
+def app_environment(store: Path, roots: list[Path] | None) -> dict[str, str]:
+    """The dashboard's environment: the store to open and, when given, the only folders it may open stores in."""
+    env = {**os.environ, "GAPSCOPE_STORE": str(Path(store).resolve())}
+    if roots:
+        env["GAPSCOPE_STORE_ROOTS"] = os.pathsep.join(str(Path(root).resolve()) for root in roots)
+    return env
 
 
 def _optional_parsers(sub: argparse._SubParsersAction) -> None:

@@ -18,11 +18,18 @@ from dashboard.analysis.loss import check_options, contrastive_loss, loss_from_s
 from dashboard.analysis.pairwise import scan
 from dashboard.analysis.relative_gap import relative_gap
 from dashboard.analysis.retrieval import ranks_both, recall_at_k
+from dashboard.analysis.sigmoid_loss import sigmoid_loss
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
 CLUSTER_METHODS = ("amumo", "kmeans")
 DEFAULT_CLUSTER_METHOD = "kmeans"
+
+
+def logit_bias_of(model: dict) -> float | None:
+    """The logit bias a model record keeps in its config (SigLIP's), or None."""
+    bias = (model.get("config") or {}).get("logit_bias")
+    return None if bias is None else float(bias)
 
 
 def _check(vectors: dict[str, np.ndarray], modalities: list[str]) -> None:
@@ -79,8 +86,9 @@ def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind
 def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit_scale: float,
                     texts: list[str] | None, loss: str = "infonce", batch_size: int | None = None,
                     closed_gap: bool = False, clusters: int = 10, cluster_method: str = "amumo",
-                    cluster_block: str | None = None) -> dict:
-    """Every metric of one model on one dataset as plain JSON values."""
+                    cluster_block: str | None = None, logit_bias: float | None = None) -> dict:
+    """Every metric of one model on one dataset as plain JSON values (SigLIP's sigmoid loss too, for a model
+    with a logit bias)."""
     _check(vectors, modalities)
     vectors = {m: np.asarray(vectors[m]) for m in modalities}
     if closed_gap:
@@ -95,6 +103,8 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
         "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
         "loss": loss_value, "loss_kind": loss,
         "batch_size": None if batch_size is None else int(batch_size), "logit_scale": float(logit_scale),
+        "logit_bias": None if logit_bias is None else float(logit_bias),
+        "sigmoid_loss": None if logit_bias is None else sigmoid_loss(a, b, logit_scale, logit_bias, batch_size),
         "recall_at_k": recalls,
         "cluster_method": cluster_method, "cluster_block": clustering["block"], "clusters": int(clusters),
         "cluster_sizes": clustering["cluster_sizes"], "cluster_labels": clustering["cluster_labels"],

@@ -3,8 +3,8 @@
 For one (dataset, model): the metrics summary (defaults of `gapscope metrics`), the projections PCA, UMAP, t-SNE,
 UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("gap") and with the gap closed
 ("closed") with how faithful each is (metrics key "faithfulness": pair neighbourhood preservation of the first two
-modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, and the loss
-landscape of the first modality pair.
+modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, the loss
+landscape of the first modality pair, and the per-pair similarities and ranks of the SQL `pairs` view.
 UMAP and t-SNE are skipped when asked (the dashboard computes them on demand).
 """
 
@@ -17,7 +17,8 @@ from dashboard.analysis.landscape import loss_landscape
 from dashboard.analysis.projection import project_modalities, project_out_of_sample, project_pairs
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
-from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics
+from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics, logit_bias_of
+from dashboard.sql.figures import figures_of
 from dashboard.store import Store, artifacts
 
 CLUSTER_K = 10
@@ -83,10 +84,14 @@ def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsn
     if len(paired) < 3:
         raise GapscopeError(f"precompute {dataset}/{model}: needs at least 3 items with every modality, "
                             f"has {len(paired)}")
-    scale = float(store.model(model)["logit_scale"])
+    record = store.model(model)
+    scale = float(record["logit_scale"])
     texts = _texts(store, dataset, paired.item_ids)
-    summary = compute_metrics(paired.vectors, modalities, scale, texts, clusters=min(CLUSTER_K, len(paired)))
+    summary = compute_metrics(paired.vectors, modalities, scale, texts, clusters=min(CLUSTER_K, len(paired)),
+                              logit_bias=logit_bias_of(record))
     store.put_json(dataset, model, artifacts.METRICS, "summary", summary)
+    store.put_frame(dataset, model, artifacts.PAIR_FIGURES, artifacts.pair_figures_key(modalities),
+                    figures_of(paired, model, modalities))
     methods = ["pca"] + (["umap"] if umap else []) + (["tsne"] if tsne else [])
     faithfulness = {}
     for closed in (False, True):

@@ -158,7 +158,7 @@ def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: C
         store = Store.create(store_path)
         writer.register(store, dataset, source, kind, origin, encoder, options.config)
         chosen = select(list(source.records()), options.limit, options.sample, options.seed)
-        work = pending(source, chosen, modalities, writer.embedded_ids(store, dataset, encoder.name))
+        work = pending(source, chosen, modalities, store.embedded_ids(dataset, encoder.name))
         report = IngestReport(str(store.path), dataset, encoder.name, "local", len(chosen), len(chosen) - len(work))
         if work:
             with progress_bar(len(work), options.progress, f"{dataset} x {encoder.name}") as bar:

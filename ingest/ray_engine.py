@@ -141,7 +141,7 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
     engine.configure(source, options)
     writer.register(store, dataset, source, kind, origin, encoder, options.config)
     chosen = engine.select(list(source.records()), options.limit, options.sample, options.seed)
-    work = engine.pending(source, chosen, modalities, writer.embedded_ids(store, dataset, encoder.name))
+    work = engine.pending(source, chosen, modalities, store.embedded_ids(dataset, encoder.name))
     report = IngestReport(str(store.path), dataset, encoder.name, "ray", len(chosen), len(chosen) - len(work))
     if work:
         with engine.progress_bar(len(work), options.progress, f"{dataset} x {encoder.name} (ray)") as bar:

@@ -21,21 +21,9 @@ def register(store: Store, dataset: str, source: Any, kind: str, origin: str, en
     """Register the dataset (unless present) and the model."""
     if dataset not in set(store.datasets()["name"]):
         store.add_dataset(dataset, source.modalities, kind=kind, source=origin, description=f"{kind} dataset from {origin}")
+    bias = getattr(encoder, "logit_bias", None)
     store.add_model(encoder.name, encoder.modalities, encoder.dim, encoder.logit_scale, family=encoder.family,
-                    source=encoder.source, config=config)
-
-
-def embedded_ids(store: Store, dataset: str, model: str) -> dict[str, set[str]]:
-    """Modality -> ids already embedded for (dataset, model), read without the vectors."""
-    tables = VectorTables(store.path / VECTOR_DIR)
-    name = table_name(dataset, model)
-    if name not in tables.names():
-        return {}
-    arrow = tables.open(name).search().select(["item_id", "modality"]).limit(None).to_arrow()
-    done: dict[str, set[str]] = {}
-    for item, modality in zip(arrow.column("item_id").to_pylist(), arrow.column("modality").to_pylist()):
-        done.setdefault(modality, set()).add(item)
-    return done
+                    source=encoder.source, config=config if bias is None else {**config, "logit_bias": float(bias)})
 
 
 def items_frame(prepared: list[Prepared]) -> pd.DataFrame:

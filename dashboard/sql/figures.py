@@ -5,7 +5,8 @@ For L2-normalised embeddings a_i (modality A) and b_i (modality B) of item i:
   rank_A_to_B (i)   = 1 + #{j : cos(a_i, b_j) > cos(a_i, b_i)}   (1 = the item's own B is retrieved first)
   rank_B_to_A (i)   = 1 + #{j : cos(a_j, b_i) > cos(a_i, b_i)}
 computed block by block so that memory stays O(block x N) at any N (Radford et al. 2021's retrieval recall@k
-is the share of items with rank <= k).
+is the share of items with rank <= k). Precompute stores them (artefact "pairs"); they are used while the items
+they cover are still exactly the items with every modality, else computed again.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from dashboard.store import Store
+from dashboard.store import Store, artifacts
+from dashboard.store.store import Paired
 
 BLOCK_BYTES = 32 * 1024 * 1024
 
@@ -54,8 +56,18 @@ def pair_columns(modalities: list[str]) -> list[str]:
 
 
 def model_figures(store: Store, dataset: str, model: str, modalities: list[str]) -> pd.DataFrame:
-    """The pairs-view rows of one model: items that have every modality, with the figures of each modality pair."""
-    paired = store.pairs(dataset, model, modalities)
+    """The pairs-view rows of one model: items that have every modality, with the figures of each modality pair
+    (the stored artefact while it covers exactly those items)."""
+    stored = store.get_frame(dataset, model, artifacts.PAIR_FIGURES, artifacts.pair_figures_key(modalities))
+    if stored is not None:
+        embedded = store.embedded_ids(dataset, model)
+        if set(stored["item_id"]) == set.intersection(*(embedded.get(m, set()) for m in modalities)):
+            return stored[pair_columns(modalities)]
+    return figures_of(store.pairs(dataset, model, modalities), model, modalities)
+
+
+def figures_of(paired: Paired, model: str, modalities: list[str]) -> pd.DataFrame:
+    """The pairs-view rows of paired embeddings of one model."""
     frame = pd.DataFrame({"item_id": paired.item_ids, "model": model})
     for k, (a, b) in enumerate(combinations(modalities, 2)):
         similarity, rank_ab, rank_ba = pair_ranks(paired.vectors[a], paired.vectors[b])

@@ -7,12 +7,14 @@ kind "projection", key "<method>:<variant>"          Parquet: item_id, modality,
 kind "clusters",   key "<method>:<k>:<block>"        Parquet: item_id, cluster, label
                    method "amumo" or the default; block e.g. "text_image".
 kind "landscape",  key "<modality_a>_<modality_b>"   JSON: deltas, distances, losses (Liang et al. 2022).
+kind "pairs",      key "figures:<modality>,..."       Parquet: the SQL pairs view of one model (dashboard.sql.figures).
 """
 
 METRICS = "metrics"
 PROJECTION = "projection"
 CLUSTERS = "clusters"
 LANDSCAPE = "landscape"
+PAIR_FIGURES = "pairs"
 
 
 def projection_key(method: str, closed: bool = False) -> str:
@@ -23,3 +25,8 @@ def projection_key(method: str, closed: bool = False) -> str:
 def clusters_key(method: str, k: int, block: str) -> str:
     """Artefact key of a clustering."""
     return f"{method}:{k}:{block}"
+
+
+def pair_figures_key(modalities: list[str]) -> str:
+    """Artefact key of the pair figures over these modalities."""
+    return "figures:" + ",".join(modalities)

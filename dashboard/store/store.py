@@ -212,6 +212,11 @@ class Store:
             raise GapscopeError(f"model {model!r}: has not embedded dataset {dataset!r}")
         return name
 
+    def embedded_ids(self, dataset: str, model: str) -> dict[str, set[str]]:
+        """Modality -> ids embedded for (dataset, model), read without the vectors (empty if it embedded none)."""
+        name = table_name(dataset, model)
+        return self._vectors.ids(name) if name in self._vectors.names() else {}
+
     def embeddings(self, dataset: str, model: str, modality: str) -> tuple[list[str], np.ndarray]:
         """Item ids and embeddings of one modality, in item order."""
         arrow = self._vectors.read(self._table(dataset, model), modality)

@@ -69,6 +69,14 @@ class VectorTables:
             query = query.where(f"modality = '{_quote(modality)}'")
         return query.to_arrow()
 
+    def ids(self, name: str) -> dict[str, set[str]]:
+        """Modality -> the item ids stored for it, read without the vectors."""
+        arrow = self.open(name).search().select(["item_id", "modality"]).limit(None).to_arrow()
+        out: dict[str, set[str]] = {}
+        for item, modality in zip(arrow.column("item_id").to_pylist(), arrow.column("modality").to_pylist()):
+            out.setdefault(modality, set()).add(item)
+        return out
+
     def counts(self, name: str) -> dict[str, int]:
         """Number of rows per modality."""
         arrow = self.open(name).search().select(["modality"]).limit(None).to_arrow()

@@ -128,7 +128,7 @@ def with_text(points: pd.DataFrame, key: ViewKey) -> pd.DataFrame:
 @st.cache_data(max_entries=64, show_spinner=False)
 def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict:
     """The store's metrics artefact of (dataset, model), else compute_metrics on at most METRICS_SAMPLE pairs."""
-    from dashboard.metrics import compute_metrics
+    from dashboard.metrics import compute_metrics, logit_bias_of
 
     stored = loaders.artifact_json(path, version, dataset, model, artifacts.METRICS, "summary")
     if stored is not None:
@@ -140,9 +140,10 @@ def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict
     ids = [full.item_ids[i] for i in rows]
     modalities = list(full.vectors)
     texts = loaders.items(path, version, dataset).set_index("item_id")["text"].reindex(ids)
-    scale = float(loaders.model_record(path, version, model)["logit_scale"])
-    result = compute_metrics({m: v[rows] for m, v in full.vectors.items()}, modalities, scale,
-                             None if texts.isna().all() else texts.fillna("").tolist(), clusters=min(10, len(ids)))
+    record = loaders.model_record(path, version, model)
+    result = compute_metrics({m: v[rows] for m, v in full.vectors.items()}, modalities, float(record["logit_scale"]),
+                             None if texts.isna().all() else texts.fillna("").tolist(), clusters=min(10, len(ids)),
+                             logit_bias=logit_bias_of(record))
     return {**result, "source": "computed" if len(ids) == len(full) else f"computed on {len(ids)} sampled pairs"}
 
 
@@ -176,12 +177,15 @@ def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame
     from dashboard.analysis.loss import contrastive_loss
     from dashboard.analysis.relative_gap import relative_gap
     from dashboard.analysis.retrieval import partner_ranks, recall_at_k
+    from dashboard.analysis.sigmoid_loss import sigmoid_loss
+    from dashboard.metrics import logit_bias_of
 
     ids, blocks = vectors(key, model, closed)
     if len(ids) > METRICS_SAMPLE:
         rows = np.sort(np.random.default_rng(key[6]).choice(len(ids), METRICS_SAMPLE, replace=False))
         ids, blocks = [ids[i] for i in rows], {m: v[rows] for m, v in blocks.items()}
-    scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
+    record = loaders.model_record(key[0], key[1], model)
+    scale, bias = float(record["logit_scale"]), logit_bias_of(record)
     report = gap_report(blocks)
     rows = []
     for a, b in combinations(blocks, 2):
@@ -189,6 +193,7 @@ def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame
         forward, backward = recall_at_k(partner_ranks(x, y)), recall_at_k(partner_ranks(y, x))
         rows.append({"model": model, "pair": f"{a}_{b}", "n": len(ids), **report[f"{a}_{b}"],
                      "loss": contrastive_loss(x, y, "infonce", scale),
+                     **({} if bias is None else {"sigmoid_loss": sigmoid_loss(x, y, scale, bias)}),
                      **{f"R@{k} {a}→{b}": v for k, v in forward.items()},
                      **{f"R@{k} {b}→{a}": v for k, v in backward.items()},
                      "alignment": al.alignment(x, y), f"uniformity {a}": al.uniformity(x),

@@ -18,6 +18,7 @@ from dashboard.store import Store
 from dashboard.store.store import Paired
 
 DEFAULT_STORE = "data/demo"
+STORE_ROOTS = "GAPSCOPE_STORE_ROOTS"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,6 +29,13 @@ def store_path(url_value: str | None) -> str:
     if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
         path = REPO_ROOT / path
     return str(path)
+
+
+def check_allowed(path: str) -> None:
+    """With $GAPSCOPE_STORE_ROOTS set (folders, os.pathsep-separated), a store outside them is a one-line error."""
+    roots = [Path(root).expanduser().resolve() for root in os.environ.get(STORE_ROOTS, "").split(os.pathsep) if root]
+    if roots and not any(Path(path).resolve().is_relative_to(root) for root in roots):
+        raise GapscopeError(f"store {path}: outside the folders this dashboard serves ({STORE_ROOTS})")
 
 
 def store_version(path: str) -> float:

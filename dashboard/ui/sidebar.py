@@ -61,6 +61,7 @@ def sidebar(multi_model: bool = False, min_models: int = 1, max_models: int = 4)
     raw = widgets.text("Store", "store", default_store, where=bar, help="folder of a gapscope store")
     path = loaders.store_path(raw or None)
     try:
+        loaders.check_allowed(path)
         version = loaders.store_version(path)
         store_datasets = loaders.datasets(path, version)
     except (GapscopeError, OSError) as exc:

@@ -90,3 +90,16 @@ def test_help_mentions_every_command(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     for command in ("import", "metrics", "list", "precompute", "app"):
         assert command in out
+
+
+def test_app_store_roots_reach_the_dashboards_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from dashboard.cli import app_environment, build_parser
+    monkeypatch.delenv("GAPSCOPE_STORE_ROOTS", raising=False)
+    args = build_parser().parse_args(["app", "--store", str(tmp_path / "s"), "--store-roots", str(tmp_path / "a"),
+                                      str(tmp_path / "b")])
+    env = app_environment(args.store, args.store_roots)
+    assert env["GAPSCOPE_STORE"] == str((tmp_path / "s").resolve())
+    assert env["GAPSCOPE_STORE_ROOTS"].split(os.pathsep) == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert "GAPSCOPE_STORE_ROOTS" not in app_environment(tmp_path / "s", None)

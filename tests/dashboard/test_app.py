@@ -124,3 +124,24 @@ def test_single_modality_store_never_crashes(app, tmp_path_factory, page: str) -
     assert not at.exception, [e.value for e in at.exception]
     assert all("\n" not in e.value for e in at.error)
     assert at.title
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_imagebinds_sensor_modalities_render_on_every_page(app, tmp_path_factory, page: str) -> None:
+    path = tmp_path_factory.getbasetemp() / "sensors"
+    if not path.exists():
+        build_synthetic_store(path, n=40, dim=8, modalities=("depth", "text", "thermal", "imu"), dataset="sensors")
+    at = app(page, store=str(path))
+    no_errors(at)
+    assert at.title
+
+
+def test_store_roots_limit_which_stores_a_url_can_open(app, store_path: str, triple_store: str, monkeypatch) -> None:
+    from pathlib import Path
+    monkeypatch.setenv("GAPSCOPE_STORE_ROOTS", str(Path(store_path).parent))
+    at = app(store=triple_store)
+    assert [e.value for e in at.error] == [f"store {triple_store}: outside the folders this dashboard serves "
+                                           f"(GAPSCOPE_STORE_ROOTS)"]
+    at = app(store=f"{store_path}/../../{Path(triple_store).parent.name}/{Path(triple_store).name}")
+    assert len(at.error) == 1 and "outside the folders" in at.error[0].value
+    no_errors(app())

@@ -142,3 +142,19 @@ def test_augmentations_on_a_plain_dataset_explains(app) -> None:
     at = app("augmentations", n="30")
     no_errors(at)
     assert "no augmentation sweep" in at.info[0].value
+
+
+def test_gap_page_adds_the_sigmoid_loss_of_a_model_with_a_logit_bias(app, tmp_path) -> None:
+    from dashboard.analysis.sigmoid_loss import sigmoid_loss
+    from dashboard.synthetic import build_synthetic_store
+    store = build_synthetic_store(tmp_path / "siglip", n=40, dim=8, models=("siglip", "clip"))
+    record = store.model("siglip")
+    store.add_model("siglip", record["modalities"], record["dim"], 12.0, family="hf-siglip",
+                    config={"logit_bias": -9.5})
+    at = app("gap", store=str(tmp_path / "siglip"))
+    no_errors(at)
+    table = at.dataframe[0].value.set_index("model")
+    vectors = Store.open(tmp_path / "siglip").pairs("synthetic", "siglip", ["image", "text"]).vectors
+    want = sigmoid_loss(vectors["image"], vectors["text"], 12.0, -9.5)
+    assert abs(table.loc["siglip", "sigmoid_loss"] - want) < 1e-6
+    assert np.isnan(table.loc["clip", "sigmoid_loss"])

@@ -147,3 +147,28 @@ def test_concurrent_queries_from_threads(store_path):
     for t in threads:
         t.join()
     assert results == {k: k * 10 for k in range(1, 9)}
+
+
+def test_precomputed_pair_figures_serve_the_pairs_view_while_they_cover_the_items(tmp_path):
+    from dashboard.precompute import precompute
+    from dashboard.sql.figures import figures_of, model_figures
+    from dashboard.store import artifacts
+    from dashboard.synthetic import build_synthetic_store
+
+    store = build_synthetic_store(tmp_path / "store", n=30, dim=8, models=("synth-a",))
+    precompute(store, "synthetic", "synth-a", umap=False, tsne=False)
+    key = artifacts.pair_figures_key(["image", "text"])
+    stored = store.get_frame("synthetic", "synth-a", artifacts.PAIR_FIGURES, key)
+    live = figures_of(store.pairs("synthetic", "synth-a"), "synth-a", ["image", "text"])
+    pd.testing.assert_frame_equal(stored, live, check_dtype=False)
+    marked = stored.assign(rank_image_to_text=999)
+    store.put_frame("synthetic", "synth-a", artifacts.PAIR_FIGURES, key, marked)
+    query = "SELECT max(rank_image_to_text) AS r, count(*) AS n FROM pairs"
+    assert run_query(str(tmp_path / "store"), "synthetic", query).iloc[0].tolist() == [999, 30]
+    rng = np.random.default_rng(0)
+    store.add_items("synthetic", pd.DataFrame({"item_id": ["new"], "text": ["a new caption"]}))
+    for modality in ("image", "text"):
+        store.add_embeddings("synthetic", "synth-a", modality, ["new"], rng.normal(size=(1, 8)))
+    fresh = model_figures(store, "synthetic", "synth-a", ["image", "text"])
+    assert len(fresh) == 31 and fresh["rank_image_to_text"].max() <= 31
+    assert run_query(str(tmp_path / "store"), "synthetic", query).iloc[0].tolist()[1] == 31
