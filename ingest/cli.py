@@ -22,6 +22,8 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     parser.add_argument("--model", help="FAMILY:NAME, e.g. open_clip:ViT-B-32 (see --list-models)")
     parser.add_argument("--pretrained", help="pretrained tag, checkpoint path, or none for random weights")
     parser.add_argument("--name", help="dataset name in the store (default: from the source)")
+    parser.add_argument("--model-name", help="model name in the store (default: the NAME of --model); needed to "
+                                             "keep two checkpoints of one architecture apart")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="dataset option, e.g. caption_index=random-seeded (repeatable)")
     parser.add_argument("--list-models", action="store_true", help="list model families and names, then exit")
@@ -78,6 +80,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         limit=args.limit, sample=args.sample, seed=args.seed, precision=args.precision,
                         engine=args.engine, progress=not args.no_progress, precompute=not args.no_precompute,
                         umap=not args.no_umap, tsne=not args.no_tsne, draft=args.draft,
-                        dataset_options=_options(args.option))
+                        dataset_options=_options(args.option), model_name=args.model_name)
     print(report.summary(), file=sys.stderr)
     return report.to_dict()

@@ -175,19 +175,25 @@ class ModelFactory:
     pretrained: str | None
     device: str
     precision: str
+    model_name: str | None = None
 
     def __call__(self) -> Encoder:
         from ingest.models.registry import load_model
 
-        return load_model(self.spec, self.pretrained, self.device, self.precision)
+        encoder = load_model(self.spec, self.pretrained, self.device, self.precision)
+        if self.model_name:
+            encoder.name = self.model_name
+        return encoder
 
 
 def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spec: str, pretrained: str | None = None,
                name: str | None = None, device: str = "auto", batch_size: int | None = None, workers: int | None = None,
                limit: int | None = None, sample: int | None = None, seed: int = 0, precision: str = "auto",
                engine: str = "local", progress: bool = True, precompute: bool = True, umap: bool = True,
-               tsne: bool = True, draft: int = 0, dataset_options: dict[str, Any] | None = None) -> IngestReport:
-    """Ingest a registered dataset type from `source` with a registered model into the store at `store_path`."""
+               tsne: bool = True, draft: int = 0, dataset_options: dict[str, Any] | None = None,
+               model_name: str | None = None) -> IngestReport:
+    """Ingest a registered dataset type from `source` with a registered model into the store at `store_path`
+    (under `model_name`, default the model's NAME)."""
     if engine not in ("local", "ray"):
         raise GapscopeError(f"engine {engine!r}: unknown (known: local, ray)")
     opened = open_dataset(dataset_type, source, **(dataset_options or {}))
@@ -197,7 +203,7 @@ def run_ingest(store_path: str | Path, dataset_type: str, source: str, model_spe
                       device=device, limit=limit, sample=sample, seed=seed, progress=progress, precompute=precompute,
                       umap=umap, tsne=tsne, draft=draft,
                       config={"spec": model_spec, "pretrained": pretrained, "precision": precision})
-    factory = ModelFactory(model_spec, pretrained, device, precision)
+    factory = ModelFactory(model_spec, pretrained, device, precision, model_name)
     origin = str(Path(source).expanduser().resolve())
     if engine == "ray":
         from ingest.ray_engine import ingest_source_ray

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from dashboard.store.schema import ITEM_COLUMNS, VECTOR_DIR
 from dashboard.store.vectors import VectorTables, table_name
@@ -18,7 +19,13 @@ from ingest.prepare import Prepared
 
 
 def register(store: Store, dataset: str, source: Any, kind: str, origin: str, encoder: Encoder, config: dict) -> None:
-    """Register the dataset (unless present) and the model."""
+    """Register the dataset (unless present) and the model; a different model already stored under the same name
+    is a one-line error (its embeddings would otherwise count as done)."""
+    models = store.models().set_index("name")["source"]
+    if encoder.name in models.index and models[encoder.name] != encoder.source:
+        raise GapscopeError(f"model {encoder.name!r}: the store already has a model of that name from "
+                            f"{models[encoder.name]} (this run: {encoder.source}); pass --model-name to store it "
+                            f"under another name")
     if dataset not in set(store.datasets()["name"]):
         store.add_dataset(dataset, source.modalities, kind=kind, source=origin, description=f"{kind} dataset from {origin}")
     bias = getattr(encoder, "logit_bias", None)

@@ -4,8 +4,9 @@ Covers OpenAI CLIP (tag "openai") and the LAION models (e.g. "laion2b_s34b_b79k"
 OpenAI-style CLIP code such as CyCLIP's released RN50: a CLIP state dict, possibly under a "state_dict" key and with
 DataParallel "module." prefixes, which open_clip's checkpoint loader unwraps. OpenAI-code models use QuickGELU, so
 load those as "RN50-quickgelu" (open_clip does this itself for the "openai" tag). "local-dir:PATH" and "hf-hub:ID"
-names are passed to open_clip as they are. Image preprocessing stops at uint8 pixels on CPU; the scaling and
-normalisation of the pretrained transform run on the device.
+names are passed to open_clip as they are, with their own weights unless `pretrained` is a checkpoint path or none.
+Image preprocessing stops at uint8 pixels on CPU; the scaling and normalisation of the pretrained transform run on
+the device.
 """
 from __future__ import annotations
 
@@ -38,9 +39,10 @@ def build(family: str, name: str, pretrained: str | None) -> tuple[Any, Any, Any
     if not name.startswith(SCHEMAS) and name not in open_clip.list_models():
         raise GapscopeError(f"model {what}: unknown open_clip model {name!r} (known: {', '.join(known_names())})")
     weights = _weights(what, name, pretrained)
+    own = weights not in ("none", "file")
     try:
-        model, _, transform = open_clip.create_model_and_transforms(
-            name, pretrained=None if weights in ("none", "file") else weights, load_weights=weights != "none")
+        model, _, transform = open_clip.create_model_and_transforms(name, pretrained=weights if own else None,
+                                                                    load_weights=own)
     except (RuntimeError, OSError, ValueError) as error:
         raise GapscopeError(f"model {what}: cannot load weights {weights!r} ({str(error).splitlines()[0]})") from None
     if weights == "file":
@@ -58,11 +60,16 @@ def _weights(what: str, name: str, pretrained: str | None) -> str:
     """'none', 'file' (a local checkpoint) or a known pretrained tag; None means the first tag of the model."""
     import open_clip
     from ingest.models import runtime
-    if pretrained == "none" or name.startswith(SCHEMAS):
-        return "none" if pretrained == "none" else ""
+    if pretrained == "none":
+        return "none"
     if pretrained is not None and runtime.looks_like_path(pretrained):
         runtime.existing_path(what, pretrained)
         return "file"
+    if name.startswith(SCHEMAS):
+        if pretrained is not None:
+            raise GapscopeError(f"model {what}: takes its weights from the name; --pretrained can only be a "
+                                f"checkpoint path or none, not {pretrained!r}")
+        return ""
     tags = open_clip.list_pretrained_tags_by_model(name)
     if pretrained is None and not tags:
         raise GapscopeError(f"model {what}: no released weights; pass a checkpoint path or none")

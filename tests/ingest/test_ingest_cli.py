@@ -62,3 +62,31 @@ def test_precompute_runs_after_embedding_unless_it_cannot(tmp_path, clip_spec, c
     assert main(base + ["--dataset-type", "audioset", "--source", str(audio)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["embedded"] == 4 and result["precomputed"] is False and "precompute" in result["precompute_error"]
+
+
+def test_two_checkpoints_of_one_architecture_need_their_own_model_names(tmp_path, clip_spec, capsys):
+    import torch
+
+    from ingest.models import load_model
+    from ingest_helpers import build_generic
+
+    root = build_generic(tmp_path / "generic", n=3)
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        torch.save(load_model(clip_spec, pretrained="none").model.state_dict(), tmp_path / f"ckpt{seed}.pt")
+    base = ["ingest", "--store", str(tmp_path / "store"), "--dataset-type", "generic", "--source", str(root),
+            "--model", clip_spec, "--name", "g", "--device", "cpu", "--workers", "0", "--no-precompute", "--no-progress"]
+    assert main(base + ["--pretrained", str(tmp_path / "ckpt1.pt")]) == 0
+    capsys.readouterr()
+    assert main(base + ["--pretrained", str(tmp_path / "ckpt2.pt")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "the store already has a model of that name from" in error and "ckpt1.pt" in error and "ckpt2.pt" in error
+    assert error.endswith("pass --model-name to store it under another name") and "\n" not in error
+    assert main(base + ["--pretrained", str(tmp_path / "ckpt2.pt"), "--model-name", "tiny-seed2"]) == 0
+    assert main(base + ["--pretrained", str(tmp_path / "ckpt1.pt")]) == 0
+    assert main(base + ["--pretrained", "openai"]) == 2
+    assert "takes its weights from the name; --pretrained can only be" in capsys.readouterr().err
+    store = Store.open(tmp_path / "store")
+    first = store.embeddings("g", clip_spec.split(":", 1)[1], "image")[1]
+    second = store.embeddings("g", "tiny-seed2", "image")[1]
+    assert first.shape == second.shape == (3, 32) and not np.allclose(first, second, atol=1e-3)
