@@ -96,9 +96,10 @@ def _run_metrics(args: argparse.Namespace) -> Any:
     scale = args.logit_scale if args.logit_scale is not None else model["logit_scale"]
     from dashboard.metrics import compute_metrics, logit_bias_of
 
+    bias = logit_bias_of(model) if args.logit_bias is None else args.logit_bias
     result = compute_metrics(paired.vectors, modalities, scale, texts, loss=args.loss, batch_size=args.batch_size,
                              closed_gap=args.closed_gap, clusters=args.clusters, cluster_method=args.cluster_method,
-                             cluster_block=args.cluster_block, logit_bias=logit_bias_of(model) if args.logit_bias is None else args.logit_bias)
+                             cluster_block=args.cluster_block, logit_bias=bias)
     return {"dataset": args.dataset, "model": args.model, **result}
 
 

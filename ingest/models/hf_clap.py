@@ -30,17 +30,6 @@ def resample(waveform: np.ndarray, rate: int, target: int) -> np.ndarray:
     return resample_poly(waveform, target // common, int(rate) // common).astype(np.float32)
 
 
-def require_audio(decoded: Any) -> tuple[np.ndarray, int]:
-    """A non-empty finite mono waveform with a positive sample rate; else BadItem."""
-    from ingest.base import BadItem
-    if not isinstance(decoded, tuple) or len(decoded) != 2:
-        raise BadItem("expected decoded audio as (waveform, sample_rate)")
-    waveform, rate = np.asarray(decoded[0], dtype=np.float32), int(decoded[1])
-    if waveform.ndim != 1 or waveform.size == 0 or rate <= 0 or not np.isfinite(waveform).all():
-        raise BadItem(f"audio is not a non-empty finite mono waveform (shape {waveform.shape}, rate {rate})")
-    return waveform, rate
-
-
 def load(name: str, pretrained: str | None, device: str, precision: str) -> Any:
     """A transformers ClapModel as an audio-text Encoder."""
     from ingest.models import hf_clip, runtime
@@ -67,7 +56,8 @@ def load(name: str, pretrained: str | None, device: str, precision: str) -> Any:
 
 def _audio_features(extractor: Any, decoded: Any) -> dict[str, Any]:
     """Log-mel input features (and is_longer flag) of one clip at the extractor's sampling rate."""
-    waveform, rate = require_audio(decoded)
+    from ingest.models import runtime
+    waveform, rate = runtime.require_audio(decoded)
     waveform = resample(waveform, rate, extractor.sampling_rate)
     out = extractor(waveform, sampling_rate=extractor.sampling_rate, return_tensors="pt")
     return {"input_features": out["input_features"][0], "is_longer": out["is_longer"][0]}

@@ -132,24 +132,23 @@ def steps(model: Any, data: Any, device: Any) -> dict[str, Any]:
 
 def single_channel(resize: Any, decoded: Any) -> Any:
     """A (1, 224, 224) float tensor of a depth or thermal map (resized and centre-cropped); else BadItem."""
-    import numpy as np
-    import torch
-    from ingest.base import BadItem
-    array = np.asarray(decoded, dtype=np.float32) if isinstance(decoded, np.ndarray) else None
-    if array is None or array.ndim != 2 or not np.isfinite(array).all():
-        raise BadItem("expected a finite (H, W) map")
-    return resize(torch.from_numpy(array)[None])
+    array = finite_array(decoded, lambda shape: len(shape) == 2, "a finite (H, W) map")
+    return resize(array[None])
 
 
 def imu_window(decoded: Any) -> Any:
     """A (6, 2000) float tensor of an IMU window; else BadItem."""
+    return finite_array(decoded, lambda shape: shape == IMU_SHAPE, f"a finite {IMU_SHAPE} IMU window (10 s at 200 Hz)")
+
+
+def finite_array(decoded: Any, fits: Any, expected: str) -> Any:
+    """A decoded array as a float32 tensor when finite and `fits(shape)`; else BadItem saying what was expected."""
     import numpy as np
     import torch
     from ingest.base import BadItem
     array = np.asarray(decoded, dtype=np.float32) if isinstance(decoded, np.ndarray) else None
-    if array is None or array.shape != IMU_SHAPE or not np.isfinite(array).all():
-        raise BadItem(f"IMU window of shape {getattr(array, 'shape', None)}, ImageBind takes a finite {IMU_SHAPE} one "
-                      f"(10 s at 200 Hz)")
+    if array is None or not fits(array.shape) or not np.isfinite(array).all():
+        raise BadItem(f"expected {expected}, got {getattr(array, 'shape', type(decoded).__name__)}")
     return torch.from_numpy(array)
 
 
@@ -158,8 +157,8 @@ def audio_clips(data: Any, decoded: Any) -> Any:
     import torch
     import torchaudio
     from ingest.base import BadItem
-    from ingest.models.hf_clap import require_audio
-    waveform, rate = require_audio(decoded)
+    from ingest.models import runtime
+    waveform, rate = runtime.require_audio(decoded)
     waveform = torch.from_numpy(waveform)[None, :]
     if rate != AUDIO["sample_rate"]:
         waveform = torchaudio.functional.resample(waveform, orig_freq=rate, new_freq=AUDIO["sample_rate"])

@@ -160,6 +160,16 @@ def require_image(decoded: Any) -> Any:
     return decoded.convert("RGB") if decoded.mode != "RGB" else decoded
 
 
+def require_audio(decoded: Any) -> tuple[np.ndarray, int]:
+    """A non-empty finite mono waveform with a positive sample rate; else BadItem."""
+    if not isinstance(decoded, tuple) or len(decoded) != 2:
+        raise BadItem("expected decoded audio as (waveform, sample_rate)")
+    waveform, rate = np.asarray(decoded[0], dtype=np.float32), int(decoded[1])
+    if waveform.ndim != 1 or waveform.size == 0 or rate <= 0 or not np.isfinite(waveform).all():
+        raise BadItem(f"audio is not a non-empty finite mono waveform (shape {waveform.shape}, rate {rate})")
+    return waveform, rate
+
+
 def image_to_uint8(image: Any) -> torch.Tensor:
     """A PIL image as a uint8 CHW tensor (4x smaller than float to pass between processes)."""
     array = np.asarray(image, dtype=np.uint8)

@@ -133,10 +133,15 @@ def test_hf_clap_on_audioset_clips_embeds_audio_and_text(tmp_path, hf_clap_folde
     metrics(capsys, tmp_path / "store", str(hf_clap_folder), ["audio", "text"], 5, scale)
 
 
-def test_imagebind_checkpoint_on_audioset_triplets_embeds_image_text_and_audio(tmp_path, capsys):
+def tiny_imagebind(tmp_path: Path):
+    """The tiny ImageBind config file and a model built from it with random weights."""
     config = tmp_path / "imagebind-tiny.json"
     config.write_text(json.dumps(imagebind_tests.TINY))
-    trained = load_model(f"imagebind:{config}", pretrained="none")
+    return config, load_model(f"imagebind:{config}", pretrained="none")
+
+
+def test_imagebind_checkpoint_on_audioset_triplets_embeds_image_text_and_audio(tmp_path, capsys):
+    config, trained = tiny_imagebind(tmp_path)
     with torch.no_grad():
         trained.model.modality_postprocessors["text"][1].log_logit_scale.fill_(math.log(30.0))
     torch.save(trained.model.state_dict(), tmp_path / "imagebind.pth")
@@ -152,9 +157,7 @@ def test_imagebind_checkpoint_on_audioset_triplets_embeds_image_text_and_audio(t
 
 
 def test_imagebind_on_a_generic_set_of_depth_thermal_and_imu(tmp_path, capsys):
-    config = tmp_path / "imagebind-tiny.json"
-    config.write_text(json.dumps(imagebind_tests.TINY))
-    trained = load_model(f"imagebind:{config}", pretrained="none")
+    config, trained = tiny_imagebind(tmp_path)
     torch.save(trained.model.state_dict(), tmp_path / "imagebind.pth")
     root = build_sensors(tmp_path / "sensors", n=5)
     np.save(root / "files" / "3-imu.npy", np.zeros((6, 1500), np.float32))
