@@ -4,7 +4,8 @@ Started by dashboard.sql.sandbox as `python -I worker.py SPEC_JSON` with a priva
 directory. It imports nothing from gapscope (a small address space, no access to the store), attaches the data
 files READ_ONLY, offers their tables as views in `main`, switches off external access, extensions, spilling and
 further configuration, then limits its own address space (RLIMIT_AS) so no query can take memory from the
-dashboard server. Requests and replies are length-prefixed frames on stdin/stdout: a JSON request
+dashboard server. It runs only single SELECT statements (a DETACH or SET would change its state for the next
+query). Requests and replies are length-prefixed frames on stdin/stdout: a JSON request
 {"sql", "max_rows", "ids"}, a JSON reply header {"ok", "kind", "message", "rows"} and, when ok, an Arrow IPC stream.
 """
 from __future__ import annotations
@@ -61,6 +62,9 @@ def limit_address_space(headroom_mb: int) -> None:
 
 def result(con: duckdb.DuckDBPyConnection, request: dict) -> pa.Table:
     """The rows of the request (capped at max_rows + 1), or the distinct non-null item ids in order."""
+    statements = duckdb.extract_statements(request["sql"])
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise PermissionError("only one read statement (SELECT) is allowed")
     relation = con.sql(request["sql"])
     if not request["ids"]:
         return relation.limit(request["max_rows"] + 1).arrow().read_all()
@@ -91,6 +95,8 @@ def answer(con: duckdb.DuckDBPyConnection, request: dict, max_bytes: int) -> tup
         return {"ok": False, "kind": kind, "message": str(exc)}, None
     except LookupError as exc:
         return {"ok": False, "kind": "no_item_id", "message": str(exc)}, None
+    except PermissionError as exc:
+        return {"ok": False, "kind": "not_read", "message": str(exc)}, None
     except BufferError as exc:
         return {"ok": False, "kind": "too_large", "message": str(exc)}, None
     except MemoryError:
