@@ -114,21 +114,25 @@ def _write_model(export: AmumoExport, model: AmumoModel, store: Store, source: s
 
 
 def write_export(export: AmumoExport, store: Store, source: str, replace: bool = False) -> dict:
-    """Write a checked export into a store, all or nothing; returns a summary."""
+    """Write a checked export into a store, all or nothing (an unchanged re-import writes nothing); a summary."""
     same = check_models(export, store, replace)
     replacing = check_dataset(export, store, replace)
-    old = store.coverage().query("dataset == @export.name")["model"].unique().tolist() if replacing else []
-    tables = table_names(export.name, sorted({m.name for m in export.models} | set(old)))
+    existing = export.name in set(store.datasets()["name"]) and not replacing
+    embedded = set(store.coverage().query("dataset == @export.name")["model"])
+    new = [m for m in export.models if replacing or m.name not in embedded]
+    tables = table_names(export.name, sorted({m.name for m in new} | (embedded if replacing else set())))
+    added = 0
     with all_or_nothing(store.path, tables):
         if replacing:
             store.remove_dataset(export.name)
-        store.add_dataset(export.name, export.modalities, kind="amumo", source=source,
-                          description=f"Amumo export {Path(source).name}")
-        added = store.add_items(export.name, export.items)
-        for model in export.models:
+        if not existing:
+            store.add_dataset(export.name, export.modalities, kind="amumo", source=source,
+                              description=f"Amumo export {Path(source).name}")
+            added = store.add_items(export.name, export.items)
+        for model in new:
             _write_model(export, model, store, source, keep_record=model.name in same)
     return {"dataset": export.name, "items_added": added, "replaced": replacing,
-            "models": [m.name for m in export.models]}
+            "models": [m.name for m in export.models], "models_added": [m.name for m in new]}
 
 
 def import_into(export: AmumoExport, store_path: str | Path, source: str, replace: bool = False) -> dict:
