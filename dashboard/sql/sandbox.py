@@ -3,7 +3,7 @@
 A query runs in a separate process so that neither its time nor its memory can reach the dashboard server: the
 server waits at most the time limit for the whole answer (running, fetching, id extraction and transfer), then
 kills the worker; the worker's address space is capped (RLIMIT_AS), so a list or string function that DuckDB's own
-memory_limit does not count fails there, not here. At most MAX_WORKERS run at once in one server process.
+memory_limit does not count fails there, not here. At most MAX_WORKERS run at once in one server process, and each database keeps one idle worker.
 """
 from __future__ import annotations
 
@@ -133,10 +133,10 @@ class Pool:
         return None
 
     def _give_back(self, key: tuple, worker: Worker) -> None:
-        """Keep a worker for the next query; workers over other files, and any beyond two, are ended."""
+        """Keep this worker for the next query (one idle worker per database); any other idle one is ended."""
         with self._lock:
-            stale = [w for k, w in self._idle if k != key]
-            self._idle = [(k, w) for k, w in self._idle if k == key][:1] + [(key, worker)]
+            stale = [w for _, w in self._idle]
+            self._idle = [(key, worker)]
         for old in stale:
             old.kill()
 
