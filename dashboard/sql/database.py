@@ -70,6 +70,7 @@ class SqlDatabase:
         self.columns = write_tables(self.file, {"items": tables.items_table(self.store, dataset),
                                                 "models": tables.models_table(self.store, dataset),
                                                 "datasets": tables.datasets_table(self.store)})
+        self.pool.prestart(*self._worker_files())
 
     @property
     def pairs_loaded(self) -> bool:
@@ -92,10 +93,13 @@ class SqlDatabase:
             self.columns = write_tables(new, {"pairs": frame}, copy_from=self.file)
             self.file = new
 
+    def _worker_files(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The data file a worker attaches and the views it offers."""
+        return {"data": str(self.file)}, {name: "data" for name in self.columns}
+
     def ask(self, request: dict, timeout_s: float) -> tuple[dict, pa.Table | None]:
         """Run one worker request over the current data file under the time limit."""
-        views = {name: "data" for name in self.columns}
-        return self.pool.ask({"data": str(self.file)}, views, request, timeout_s)
+        return self.pool.ask(*self._worker_files(), request, timeout_s)
 
     def close(self) -> None:
         """End the workers and remove the private folder."""

@@ -120,9 +120,22 @@ class Pool:
                 reply = worker.ask(request, timeout_s)
             except BaseException:
                 worker.kill()
+                self.prestart(files, views)
                 raise
             self._give_back(key, worker)
             return reply
+
+    def prestart(self, files: dict[str, str], views: dict[str, str]) -> None:
+        """Start a worker over these files in the background, so the next query need not wait for one."""
+        key = (tuple(sorted(files.items())), tuple(sorted(views.items())))
+
+        def start() -> None:
+            try:
+                self._give_back(key, Worker(self.folder, files, views))
+            except GapscopeError:
+                pass
+
+        threading.Thread(target=start, daemon=True).start()
 
     def _take(self, key: tuple) -> Worker | None:
         """An idle live worker over the same files, if any."""
