@@ -16,6 +16,7 @@ from dashboard.sql.sandbox import MAX_RESULT_BYTES, WorkerGone
 from dashboard.sql.tree import check_tree
 
 SUBSET_MAX_ROWS = 10_000_000
+CONVERSION_ERRORS = (pa.ArrowException, ValueError, OverflowError, TypeError)
 PAIRS_REFERENCE = re.compile(r"pairs", re.IGNORECASE)
 MESSAGES = {
     "permission": "SQL: file, network and extension access is disabled ({})",
@@ -77,12 +78,31 @@ def _execute(store_path: str, dataset: str, sql: str, max_rows: int, timeout_s: 
     return table
 
 
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """The result as a DataFrame; a column pandas cannot hold is a one-line error naming it."""
+    try:
+        return table.to_pandas()
+    except CONVERSION_ERRORS as exc:
+        bad = next((k for k in range(table.num_columns) if not _converts(table.select([k]))), None)
+        what = "result" if bad is None else f"column {table.field(bad).name!r} ({table.field(bad).type})"
+        raise GapscopeError(f"SQL: the {what} cannot be shown ({first_line(exc)}); cast it to VARCHAR") from exc
+
+
+def _converts(table: pa.Table) -> bool:
+    """Whether a table converts to pandas."""
+    try:
+        table.to_pandas()
+    except CONVERSION_ERRORS:
+        return False
+    return True
+
+
 def run_query(store_path: str, dataset: str, sql: str, max_rows: int = 10_000, timeout_s: float = 5.0) -> pd.DataFrame:
     """The result of a read query on the views items, pairs, models, datasets; at most max_rows rows
     (frame.attrs["truncated"] says whether more were left out)."""
     table = _execute(store_path, dataset, sql, max_rows, timeout_s, ids=False)
     truncated = table.num_rows > max_rows
-    frame = table.slice(0, max_rows).to_pandas()
+    frame = _frame(table.slice(0, max_rows))
     frame.attrs["truncated"] = truncated
     frame.attrs["max_rows"] = max_rows
     return frame

@@ -101,6 +101,8 @@ def answer(con: duckdb.DuckDBPyConnection, request: dict, max_bytes: int) -> tup
         return {"ok": False, "kind": "too_large", "message": str(exc)}, None
     except MemoryError:
         return {"ok": False, "kind": "memory", "message": "Out of Memory Error: the worker's address space is full"}, None
+    except (pa.ArrowException, ValueError, OverflowError, TypeError) as exc:
+        return {"ok": False, "kind": "error", "message": f"the result cannot be converted ({exc})"}, None
 
 
 def main() -> None:

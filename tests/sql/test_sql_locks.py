@@ -176,3 +176,13 @@ def test_after_every_attack_queries_still_work(store_path, before):
     assert run_query(store_path, "synthetic", "SELECT count(*) AS n FROM items")["n"].tolist() == [120]
     assert len(subset_ids(store_path, "synthetic", "SELECT item_id FROM pairs")) == 120
     assert fingerprint(store_path) == before
+
+
+@pytest.mark.parametrize("sql,needle", [
+    ("SELECT union_value(k := 1) AS u", "SQL: the column 'u' (sparse_union<k: int32=0>) cannot be shown"),
+    ("SELECT '294247-01-10'::DATE AS d", "SQL: the column 'd' (date32[day]) cannot be shown (year 294247 is out of range)"),
+    ("SELECT chr(55296) AS c", "SQL: Invalid Input Error: Invalid UTF8 Codepoint 55296"),
+])
+def test_results_pandas_cannot_hold_are_one_line_errors(store_path, before, sql, needle):
+    assert refused(store_path, sql).startswith(needle)
+    assert fingerprint(store_path) == before
