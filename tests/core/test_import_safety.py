@@ -229,3 +229,28 @@ def test_the_metrics_library_refuses_repeated_modalities():
     vectors = {"image": np.eye(4), "text": np.eye(4)}
     with pytest.raises(GapscopeError, match="modality 'image' is given twice"):
         compute_metrics(vectors, ["image", "image"], 10.0, None)
+
+
+def _embeddings(tmp_path: Path, seed: int) -> list[str]:
+    """Two .npy files of 5 random vectors; the --vectors arguments."""
+    rng = np.random.default_rng(seed)
+    for modality in ["image", "text"]:
+        np.save(tmp_path / f"{modality}.npy", rng.normal(size=(5, 8)))
+    return [f"image={tmp_path / 'image.npy'}", f"text={tmp_path / 'text.npy'}"]
+
+
+def test_embeddings_import_never_overwrites_another_model_or_old_vectors(store, tmp_path, capsys):
+    vectors = _embeddings(tmp_path, 0)
+    base = ["import", "embeddings", "--store", str(store), "--dataset", "emb", "--vectors", *vectors]
+    before = snapshot(store)
+    fails(capsys, [*base, "--model", "demo-clip"], "model 'demo-clip': already in the store as a builtin with logit "
+          "scale 20.52; import under another --model name")
+    fails(capsys, [*base, "--model", "mine", "--logit-scale", "nan"], "--logit-scale: must be a positive finite number")
+    assert snapshot(store) == before
+    assert run_ok(capsys, *base, "--model", "mine")["items_added"] == 5
+    assert run_ok(capsys, *base, "--model", "mine")["items_added"] == 0
+    before = snapshot(store)
+    fails(capsys, [*base[:-2], *_embeddings(tmp_path, 1), "--model", "mine"],
+          "dataset 'emb', model 'mine': image vectors already stored differ from the new ones")
+    fails(capsys, [*base, "--model", "mine", "--logit-scale", "7"], "model 'mine': already in the store as a precomputed")
+    assert snapshot(store) == before
