@@ -14,6 +14,7 @@ def check_modalities(modalities: list[str], option: str, at_least: int = 1) -> l
     if repeated is not None:
         raise GapscopeError(f"{option}: modality {repeated!r} is given twice ({','.join(modalities)})")
     if len(modalities) < at_least:
-        raise GapscopeError(f"{option}: needs at least {at_least} modalities, got {len(modalities)} "
+        count = {1: "one", 2: "two", 3: "three"}.get(at_least, str(at_least))
+        raise GapscopeError(f"{option}: needs at least {count} modalities, got {len(modalities)} "
                             f"({','.join(modalities) or 'none'})")
     return modalities

@@ -213,7 +213,7 @@ def test_amumos_dog_export_with_a_line_break_imports(reference, tmp_path, capsys
     (["--modalities", "image,image"], "--modalities: modality 'image' is given twice (image,image)"),
     (["--modalities", "image,text,text"], "--modalities: modality 'text' is given twice (image,text,text)"),
     (["--modalities", ","], "--modalities: entry 1 of ',' is empty"),
-    (["--modalities", "image"], "--modalities: needs at least 2 modalities, got 1 (image)"),
+    (["--modalities", "image"], "--modalities: needs at least two modalities, got 1 (image)"),
     (["--batch-size", "1"], "loss: batch size 1 has no negatives"),
     (["--batch-size", "0"], "loss: batch size 0 does not fit 10 pairs"),
 ])
