@@ -78,7 +78,7 @@ def fit_prompts(path: Path, lines: list[str], n: int, matrix: Path, k: int) -> l
         raise GapscopeError(f"{matrix}: {n * k} rows, expected {len(lines) * k} (items x modalities)")
     empty = [i for i, line in enumerate(lines) if not line.strip()]
     if len(empty) == len(lines) - n:
-        return [line for i, line in enumerate(lines) if i not in set(empty)]
+        return [line for line in lines if line.strip()]
     where = f"line {empty[0] + 1} is empty" if empty else "no line is empty"
     raise GapscopeError(f"{path}: {len(lines)} lines for the {n} items of {matrix.name} ({where}; "
                         "a caption with a line break?)")
