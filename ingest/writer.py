@@ -22,7 +22,7 @@ from dashboard.store import Store
 from dashboard.store.appender import EmbeddingAppender
 from dashboard.store.schema import ITEM_COLUMNS, VECTOR_DIR
 from dashboard.store.vectors import VectorTables, table_name
-from ingest.base import Encoder, Record
+from ingest.base import Encoder
 from ingest.prepare import Prepared
 from ingest.report import Timing
 
@@ -48,19 +48,18 @@ def register(store: Store, dataset: str, source: Any, kind: str, origin: str, en
 
 
 def items_frame(prepared: list[Prepared]) -> pd.DataFrame:
-    """Item rows of prepared records: fixed columns, the record's extra fields as columns (to the JSON extra)."""
-    rows = [_row(p.record, p.position, p.thumbnail) for p in prepared]
-    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["item_id"])
-
-
-def _row(record: Record, position: int, thumbnail: bytes | None) -> dict[str, Any]:
-    """One item row."""
-    row = {"item_id": record.item_id, "ordinal": position, "text": record.text, "image_ref": record.image_ref,
-           "audio_ref": record.audio_ref, "molecule": record.molecule, "thumbnail": thumbnail}
-    for key, value in record.extra.items():
+    """Item rows of prepared records, built column by column: fixed columns, then the records' extra fields (to the
+    JSON extra; a field named like a fixed column is kept as extra_<name>)."""
+    records = [p.record for p in prepared]
+    columns: dict[str, list[Any]] = {
+        "item_id": [r.item_id for r in records], "ordinal": [p.position for p in prepared],
+        "text": [r.text for r in records], "image_ref": [r.image_ref for r in records],
+        "audio_ref": [r.audio_ref for r in records], "molecule": [r.molecule for r in records],
+        "thumbnail": [p.thumbnail for p in prepared]}
+    for key in dict.fromkeys(k for r in records for k in r.extra):
         column = key if key not in ITEM_COLUMNS and key != "dataset" else f"extra_{key}"
-        row[column] = value
-    return row
+        columns[column] = [r.extra.get(key) for r in records]
+    return pd.DataFrame(columns)
 
 
 def merge(groups: list[Vectors]) -> Vectors:
