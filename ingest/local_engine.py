@@ -13,32 +13,21 @@ from typing import Callable, Iterable
 
 from ingest.base import DatasetSource, Encoder
 from ingest.decode_pool import DecodePool
-from ingest.plan import Options, Plan, configure, embed_modalities, finish, make_plan, progress_bar
+from ingest.plan import BatchSink, Options, Plan, configure, embed_modalities, finish, make_plan
 from ingest.prepare import Batch, encode_batch
 from ingest.report import IngestReport
-from ingest.writer import BatchWriter
 
 
 def run_batches(plan: Plan, stream: Iterable[Batch], options: Options) -> None:
-    """Encode each batch as it arrives and queue it for the writer; the bar's last line gives the stage times."""
-    report, timing = plan.report, plan.report.timing
-    with progress_bar(len(plan.work), options.progress, f"{plan.dataset} x {plan.encoder.name}") as bar:
-        with BatchWriter(plan.store, plan.dataset, plan.appender, timing) as out:
+    """Encode each batch as it arrives and hand it to the run's sink (writer, counts, stage times, bar)."""
+    with BatchSink(plan, options, f"{plan.dataset} x {plan.encoder.name}") as sink:
+        waited = time.perf_counter()
+        for batch in stream:
+            started = time.perf_counter()
+            vectors = encode_batch(plan.encoder, batch)
+            sink.add(batch.good, batch.bad, vectors, decode=batch.seconds, model=time.perf_counter() - started,
+                     wait=started - waited)
             waited = time.perf_counter()
-            for batch in stream:
-                started = time.perf_counter()
-                vectors = encode_batch(plan.encoder, batch)
-                done = time.perf_counter()
-                out.put(batch.good, vectors)
-                timing.wait += started - waited
-                timing.model += done - started
-                timing.decode += batch.seconds
-                timing.batches += 1
-                report.embedded += len(batch.good)
-                report.bad += [{"item_id": p.record.item_id, "reason": p.bad} for p in batch.bad]
-                bar.update(len(batch.good) + len(batch.bad))
-                waited = time.perf_counter()
-        bar.set_postfix_str(timing.line())
 
 
 def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: Callable[[], Encoder], kind: str,

@@ -1,4 +1,4 @@
-"""What both engines share: the run's options, the plan (what is left to embed), the progress bar and the finish.
+"""What both engines share: the run's options, the plan (what is left to embed), the batch sink and the finish.
 
 `make_plan` opens the store once, registers the dataset and model, opens the run's EmbeddingAppender (the dataset,
 model and dimension are checked there, once) and keeps the chosen records whose vectors are not all stored yet.
@@ -20,7 +20,7 @@ from dashboard.store import Store
 from dashboard.store.appender import EmbeddingAppender
 from ingest import writer
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.prepare import present
+from ingest.prepare import Prepared, present
 from ingest.report import IngestReport
 
 
@@ -100,6 +100,8 @@ def select(records: list[Record], limit: int | None, sample: int | None, seed: i
 def pending(source: DatasetSource, chosen: list[tuple[int, Record]], modalities: list[str],
             done: dict[str, set[str]]) -> list[tuple[int, Record]]:
     """The chosen records not yet embedded in every modality they have."""
+    if not any(done.get(m) for m in modalities):
+        return list(chosen)
     return [(k, r) for k, r in chosen
             if not all(r.item_id in done.get(m, ()) for m in modalities if present(source, r, m))]
 
@@ -141,15 +143,47 @@ def progress_bar(total: int, enabled: bool, what: str) -> Any:
                 smoothing=0.1)
 
 
+class BatchSink:
+    """Where an engine's encoded batches go: the run's BatchWriter, the report's counts and stage times, the bar
+    (whose last line gives the stage times)."""
+
+    def __init__(self, plan: Plan, options: Options, label: str) -> None:
+        self.plan, self.options, self.label = plan, options, label
+
+    def __enter__(self) -> "BatchSink":
+        self.bar = progress_bar(len(self.plan.work), self.options.progress, self.label)
+        self.writer = writer.BatchWriter(self.plan.store, self.plan.dataset, self.plan.appender, self.plan.report.timing)
+        return self
+
+    def add(self, good: list[Prepared], bad: list[Prepared], vectors: writer.Vectors, decode: float, model: float,
+            wait: float) -> None:
+        """Queue one encoded batch for commit; count its items and its seconds per stage."""
+        self.writer.put(good, vectors)
+        report, timing = self.plan.report, self.plan.report.timing
+        timing.decode, timing.model, timing.wait = timing.decode + decode, timing.model + model, timing.wait + wait
+        timing.batches += 1
+        report.embedded += len(good)
+        report.bad += [{"item_id": p.record.item_id, "reason": p.bad} for p in bad]
+        self.bar.update(len(good) + len(bad))
+
+    def __exit__(self, *exc: object) -> None:
+        """Commit what is queued, then close the bar with the stage times."""
+        try:
+            self.writer.close()
+        finally:
+            self.bar.set_postfix_str(self.plan.report.timing.line())
+            self.bar.close()
+
+
 def finish(plan: Plan, started: float, options: Options) -> IngestReport:
-    """Compact the vectors, precompute the dashboard's artefacts (when wanted and possible), write the report.
+    """Compact the vectors (after many commits), precompute the dashboard's artefacts (when wanted and possible), write the report.
 
     A precompute that cannot run (e.g. the model embeds only some of the dataset's modalities) is noted in the
     report; the embeddings stay, and `gapscope precompute` can be run later."""
     import importlib.util
 
     report = plan.report
-    if plan.work:
+    if report.timing.commits > writer.COMPACT_AFTER_COMMITS:
         writer.compact(plan.store, plan.dataset, plan.encoder.name)
     if options.precompute and report.embedded and importlib.util.find_spec("dashboard.precompute") is not None:
         from dashboard.precompute import precompute

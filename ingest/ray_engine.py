@@ -20,11 +20,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.plan import (ModelFactory, Options, Plan, configure, embed_modalities, finish, make_plan,
-                         progress_bar)
+from ingest.plan import BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, make_plan
 from ingest.prepare import Prepared, collate, encode_batch, model_input, prepare, reason
 from ingest.report import IngestReport
-from ingest.writer import BatchWriter
 
 
 class KeepDecoded:
@@ -134,23 +132,15 @@ def connect(workers: int) -> None:
 
 
 def run_stream(plan: Plan, stream: Any, options: Options) -> None:
-    """Hand each result batch of the Ray pipeline to the writer; the bar's last line gives the stage times."""
-    report, timing = plan.report, plan.report.timing
-    with progress_bar(len(plan.work), options.progress, f"{plan.dataset} x {plan.encoder.name} (ray)") as bar:
-        with BatchWriter(plan.store, plan.dataset, plan.appender, timing) as out:
+    """Hand each result batch of the Ray pipeline to the run's sink (writer, counts, stage times, bar)."""
+    with BatchSink(plan, options, f"{plan.dataset} x {plan.encoder.name} (ray)") as sink:
+        waited = time.perf_counter()
+        for batch in stream.iter_batches(batch_size=options.batch_size, batch_format="numpy"):
+            wait = time.perf_counter() - waited
+            good, bad, vectors = _results(batch, plan.modalities)
+            sink.add(good, bad, vectors, decode=float(np.sum(batch["decode_s"])),
+                     model=float(np.sum(batch["model_s"])), wait=wait)
             waited = time.perf_counter()
-            for batch in stream.iter_batches(batch_size=options.batch_size, batch_format="numpy"):
-                timing.wait += time.perf_counter() - waited
-                good, bad, vectors = _results(batch, plan.modalities)
-                out.put(good, vectors)
-                timing.decode += float(np.sum(batch["decode_s"]))
-                timing.model += float(np.sum(batch["model_s"]))
-                timing.batches += 1
-                report.embedded += len(good)
-                report.bad += [{"item_id": p.record.item_id, "reason": p.bad} for p in bad]
-                bar.update(len(good) + len(bad))
-                waited = time.perf_counter()
-        bar.set_postfix_str(timing.line())
 
 
 def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encoder: Callable[[], Encoder], kind: str,

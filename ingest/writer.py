@@ -29,6 +29,7 @@ from ingest.report import Timing
 MAX_ITEMS = 16384
 MAX_SECONDS = 1.0
 QUEUED_BATCHES = 32
+COMPACT_AFTER_COMMITS = 32
 Vectors = dict[str, tuple[list[str], np.ndarray]]
 
 
@@ -143,7 +144,8 @@ class BatchWriter:
 
 
 def compact(store: Store, dataset: str, model: str) -> None:
-    """Merge the files the commits left into larger ones (readers keep their version)."""
+    """Merge the files of many commits into larger ones (readers keep their version); a run of up to
+    COMPACT_AFTER_COMMITS commits leaves few enough files that rewriting them all would cost more than it saves."""
     tables = VectorTables(store.path / VECTOR_DIR)
     name = table_name(dataset, model)
     if name in tables.names():
