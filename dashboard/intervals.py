@@ -32,7 +32,7 @@ from dashboard.analysis.bootstrap import (distinct_pair_mean, paired_difference,
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
-METHOD = "percentile"
+METHOD = "bias-corrected percentile (BC)"
 KS = (1, 5, 10)
 PAIR_FIGURES = ("loss", "alignment", "matched_cosine", "unmatched_cosine", "relative_gap")
 
@@ -110,9 +110,14 @@ def zip_tree(first: dict, second: dict, leaf: Callable) -> dict:
             for k, v in first.items() if k in second}
 
 
-def interval_tree(tree: dict, confidence: float) -> dict:
-    """[lo, hi] at every leaf of a replicate tree."""
-    return map_tree(tree, lambda r: list(percentile_interval(r, confidence)))
+def estimate_tree(terms: ItemTerms) -> dict:
+    """The full-set value of every figure: its statistic at counts of one per item."""
+    return map_tree(replicates(terms, np.ones((1, terms.n), dtype=np.int64)), lambda r: float(r[0]))
+
+
+def interval_tree(tree: dict, estimates: dict, confidence: float) -> dict:
+    """[lo, hi] at every leaf of a replicate tree, bias-corrected around the estimates' tree."""
+    return zip_tree(tree, estimates, lambda r, e: list(percentile_interval(r, confidence, e)))
 
 
 def metrics_mirror(tree: dict, first_pair: str) -> dict:
@@ -129,11 +134,12 @@ def metric_intervals(terms: ItemTerms, first_pair: str, b: int = 200, confidence
                      seed: int = 0) -> dict:
     """{"ci": intervals mirroring the metrics object, "bootstrap": how they were made}."""
     tree = replicates(terms, resample_counts(terms.n, b, seed))
+    intervals = interval_tree(tree, estimate_tree(terms), confidence)
     meta = {"B": int(b), "confidence": float(confidence), "seed": int(seed), "method": METHOD,
             "resampled": "items (pairs), with replacement",
             "fixed": "loss and recall keep the full set as negatives / gallery",
             "uniformity": "first-order (Hajek) projection of the pair mean"}
-    return {"ci": metrics_mirror(interval_tree(tree, confidence), first_pair), "bootstrap": meta}
+    return {"ci": metrics_mirror(intervals, first_pair), "bootstrap": meta}
 
 
 def paired_differences(first: ItemTerms, second: ItemTerms, b: int = 200, confidence: float = 0.95,
@@ -141,6 +147,7 @@ def paired_differences(first: ItemTerms, second: ItemTerms, b: int = 200, confid
     """Per figure {"interval": [lo, hi] of second - first, "significant"} on the same resampled items."""
     if first.n != second.n:
         raise GapscopeError(f"paired bootstrap: the models cover {first.n} and {second.n} items, not the same items")
-    counts = resample_counts(first.n, b, seed)
-    return zip_tree(replicates(first, counts), replicates(second, counts),
-                    lambda a, c: paired_difference(a, c, confidence))
+    counts, ones = resample_counts(first.n, b, seed), np.ones((1, first.n), dtype=np.int64)
+    differences = zip_tree(replicates(first, ones), replicates(second, ones), lambda a, c: float(c[0] - a[0]))
+    pairs = zip_tree(replicates(first, counts), replicates(second, counts), lambda a, c: (a, c))
+    return zip_tree(pairs, differences, lambda ac, e: paired_difference(*ac, confidence, e))
