@@ -29,6 +29,8 @@ import numpy as np
 from dashboard.analysis.alignment import uniformity_terms
 from dashboard.analysis.bootstrap import (distinct_pair_mean, paired_difference, percentile_interval,
                                           projected_replicates, resample_counts, weighted_means, weighted_sums)
+from dashboard.analysis.loss import loss_terms
+from dashboard.analysis.pairwise import scan
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
@@ -63,6 +65,16 @@ def item_terms(vectors: dict[str, np.ndarray], ranks: dict[str, np.ndarray], los
     return ItemTerms(blocks, ranks, loss, uniform, list(pairs or combinations(blocks, 2)))
 
 
+def every_pair_terms(blocks: dict[str, np.ndarray], scale: float, kind: str = "infonce") -> ItemTerms:
+    """ItemTerms of every modality pair: one pass over each pair's logits gives its loss terms and ranks."""
+    normalised, ranks, losses = {m: normalize(v, m) for m, v in blocks.items()}, {}, {}
+    for a, b in combinations(normalised, 2):
+        result = scan(normalised[a], normalised[b], float(scale))
+        losses[f"{a}_{b}"] = loss_terms(result, kind)
+        ranks |= {f"{a}_to_{b}": result.row_rank, f"{b}_to_{a}": result.col_rank}
+    return item_terms(normalised, ranks, losses)
+
+
 def _pair_replicates(x: np.ndarray, y: np.ndarray, sums: tuple[np.ndarray, np.ndarray],
                      counts: np.ndarray) -> dict[str, np.ndarray]:
     """Alignment, matched/unmatched cosine and relative gap replicates of one pair."""
@@ -80,7 +92,7 @@ def _pair_replicates(x: np.ndarray, y: np.ndarray, sums: tuple[np.ndarray, np.nd
 
 def replicates(terms: ItemTerms, counts: np.ndarray) -> dict:
     """B replicates of every figure, as a tree named like the metrics object (see the module docstring)."""
-    n = counts.shape[1]
+    n, counts = counts.shape[1], np.asarray(counts, dtype=np.float64)  # exact integers, converted once
     sums = {m: weighted_sums(counts, v) for m, v in terms.vectors.items()}
     tree: dict = {"gap_distances": {f"{a}_{b}": np.linalg.norm(sums[a] - sums[b], axis=1) / n
                                     for a, b in combinations(terms.vectors, 2)},
@@ -144,10 +156,11 @@ def metric_intervals(terms: ItemTerms, first_pair: str, b: int = 200, confidence
 
 def paired_differences(first: ItemTerms, second: ItemTerms, b: int = 200, confidence: float = 0.95,
                        seed: int = 0) -> dict:
-    """Per figure {"interval": [lo, hi] of second - first, "significant"} on the same resampled items."""
+    """Per figure {"difference": second - first, "interval": [lo, hi] of it, "significant"} on the same
+    resampled items."""
     if first.n != second.n:
         raise GapscopeError(f"paired bootstrap: the models cover {first.n} and {second.n} items, not the same items")
     counts, ones = resample_counts(first.n, b, seed), np.ones((1, first.n), dtype=np.int64)
     differences = zip_tree(replicates(first, ones), replicates(second, ones), lambda a, c: float(c[0] - a[0]))
     pairs = zip_tree(replicates(first, counts), replicates(second, counts), lambda a, c: (a, c))
-    return zip_tree(pairs, differences, lambda ac, e: paired_difference(*ac, confidence, e))
+    return zip_tree(pairs, differences, lambda ac, e: {"difference": e, **paired_difference(*ac, confidence, e)})

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.figures.heatmap import color_range, heatmap_figure
 from dashboard.figures.scatter import pair_scatter
-from dashboard.ui import compute, loaders
+from dashboard.ui import compute, loaders, uncertainty
 from dashboard.ui.export import table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.items import selection_summary
@@ -79,6 +79,13 @@ with shown_errors():
     table = disagreement(view.models, ids)
     st.dataframe(table.head(25), hide_index=True)
     table_buttons(table, "compare-disagreement", "cmp_disagree")
+
+    st.subheader("Which differences are outside the paired-bootstrap interval")
+    st.caption(f"Both models resampled on the same items ({uncertainty.BOOTSTRAP_B} resamples); significant = the "
+               f"{uncertainty.LABEL} of the difference to {view.models[0]} excludes 0.")
+    paired = uncertainty.paired_table(view.key, tuple(view.models), tuple(ids))
+    st.dataframe(paired, hide_index=True)
+    table_buttons(paired, "compare-paired-bootstrap", "cmp_paired")
 
 if picked:
     st.subheader("Selection (the same in every model)")

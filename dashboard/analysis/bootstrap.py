@@ -68,21 +68,22 @@ def resample_counts(n: int, b: int, seed: int = 0) -> np.ndarray:
 def weighted_sums(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
     """c @ values for every resample: (B, n) x (n,) or (n, k) -> (B,) or (B, k), in float64, chunked over items."""
     values = np.asarray(values, dtype=np.float64)
-    shape = (counts.shape[0],) + values.shape[1:]
-    total = np.zeros(shape)
+    total = np.zeros((counts.shape[0],) + values.shape[1:])
     for start in range(0, counts.shape[1], ITEM_CHUNK):
         stop = start + ITEM_CHUNK
-        total += counts[:, start:stop].astype(np.float64) @ values[start:stop]
+        total += np.asarray(counts[:, start:stop], dtype=np.float64) @ values[start:stop]
     return total
 
 
 def weighted_means(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Resampled means of per-item values (n,) or (n, k); NaN entries are items without a term, left out."""
     values = np.asarray(values, dtype=np.float64)
-    present = np.isfinite(values)
-    weight = weighted_sums(counts, present.astype(np.float64))
+    columns = values.reshape(len(values), -1)
+    present = np.isfinite(columns)
+    sums = weighted_sums(counts, np.concatenate([np.where(present, columns, 0.0), present], axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return weighted_sums(counts, np.where(present, values, 0.0)) / weight
+        means = sums[:, :columns.shape[1]] / sums[:, columns.shape[1]:]
+    return means.reshape((counts.shape[0],) + values.shape[1:])
 
 
 def squared_count_sums(counts: np.ndarray) -> np.ndarray:

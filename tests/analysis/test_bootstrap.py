@@ -172,6 +172,8 @@ def test_paired_difference_of_a_model_with_itself_is_zero_and_a_planted_differen
     for path, verdict in leaves(same).items():
         if path[-1] == "interval":
             assert verdict == [0.0, 0.0], path
+        elif path[-1] == "difference":
+            assert verdict == 0.0, path
         else:
             assert verdict is False, path
     planted = paired_differences(terms["base"], terms["wider"], 200)
