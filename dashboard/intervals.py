@@ -34,6 +34,7 @@ from dashboard.analysis.pairwise import scan
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
+DEFAULT_B = 200  # resamples of the stored and shown intervals
 METHOD = "bias-corrected percentile (BC)"
 KS = (1, 5, 10)
 PAIR_FIGURES = ("loss", "alignment", "matched_cosine", "unmatched_cosine", "relative_gap")

@@ -38,6 +38,10 @@ gives exactly [0, 0], not significant).
 Determinism: counts are integers; products are float64 (numpy/BLAS), whose summation order changes results by
 about 1e-16 relative, and quantiles are continuous in the replicates, so intervals agree to ~1e-12 across BLAS
 kernels and thread counts. Items are taken in fixed chunks of ITEM_CHUNK so memory stays bounded.
+
+A new figure gets an interval by being written as a `Statistic`: a function of the (B, n) counts (and of per-item
+arrays computed once), built from the helpers here; `bootstrap_interval(statistic, n, B, confidence, seed)` then
+gives its interval, and evaluating two models' statistics on the same `resample_counts` gives paired differences.
 """
 
 from __future__ import annotations
@@ -153,5 +157,7 @@ def paired_difference(first: np.ndarray, second: np.ndarray, confidence: float =
 
 def bootstrap_interval(statistic: Statistic, n: int, b: int = 200, confidence: float = 0.95,
                        seed: int = 0) -> tuple[float, float]:
-    """The percentile interval of any statistic of the resample counts of n items."""
-    return percentile_interval(statistic(resample_counts(n, b, seed)), confidence)
+    """The bias-corrected percentile interval of any statistic of the resample counts of n items (its full-set
+    value is the statistic at one count per item)."""
+    estimate = float(statistic(np.ones((1, n), dtype=np.int64))[0])
+    return percentile_interval(statistic(resample_counts(n, b, seed)), confidence, estimate)

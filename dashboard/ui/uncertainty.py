@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analysis.bootstrap import resample_counts
-from dashboard.intervals import (ItemTerms, estimate_tree, every_pair_terms, interval_tree, paired_differences,
+from dashboard.intervals import (DEFAULT_B, ItemTerms, estimate_tree, every_pair_terms, interval_tree, paired_differences,
                                  replicates)
 from dashboard.ui import compute, loaders
 
-BOOTSTRAP_B = 200
+BOOTSTRAP_B = DEFAULT_B
 CONFIDENCE = 0.95
 SEED = 0
 LABEL = f"{CONFIDENCE:.0%} CI"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dashboard.analysis import alignment as al
-from dashboard.analysis.bootstrap import percentile_interval, resample_counts
+from dashboard.analysis.bootstrap import bootstrap_interval, percentile_interval, resample_counts, weighted_means
 from dashboard.analysis.gap import gap_distance
 from dashboard.analysis.loss import loss_terms
 from dashboard.analysis.pairwise import scan
@@ -189,3 +189,12 @@ def test_bad_bootstrap_options_are_one_line_errors() -> None:
     small = item_terms(pair_set(30), {}, {})
     with pytest.raises(GapscopeError, match="not the same items"):
         paired_differences(small, item_terms(pair_set(20), {}, {}))
+
+
+def test_any_statistic_of_the_counts_gets_an_interval() -> None:
+    values = np.random.default_rng(11).exponential(size=400)
+    mean_of = lambda counts: weighted_means(counts, values)  # noqa: E731
+    lo, hi = bootstrap_interval(mean_of, 400, 300, 0.95, seed=2)
+    standard_error = values.std() / np.sqrt(400)
+    assert lo < values.mean() < hi
+    assert (hi - lo) == pytest.approx(2 * 1.96 * standard_error, rel=0.25)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
-from dashboard.precompute import BOOTSTRAP_B, precompute
+from dashboard.intervals import DEFAULT_B
+from dashboard.precompute import precompute
 from dashboard.store import artifacts
 from dashboard.synthetic import build_synthetic_store
 
@@ -67,7 +68,7 @@ def test_precompute_stores_the_intervals(tmp_path: Path) -> None:
     store = build_synthetic_store(tmp_path / "store", n=60, dim=16, models=("synth-a",))
     precompute(store, "synthetic", "synth-a", umap=False, tsne=False)
     summary = store.get_json("synthetic", "synth-a", artifacts.METRICS, "summary")
-    assert summary["bootstrap"]["B"] == BOOTSTRAP_B == 200
+    assert summary["bootstrap"]["B"] == DEFAULT_B == 200
     lo, hi = summary["ci"]["gap_distance"]
     assert lo <= summary["gap_distance"] <= hi
     assert summary["ci"]["recall_at_k"]["image_to_text"]["1"][0] <= summary["recall_at_k"]["image_to_text"]["1"]
