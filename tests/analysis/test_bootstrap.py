@@ -14,7 +14,7 @@ import pytest
 from dashboard.analysis import alignment as al
 from dashboard.analysis.bootstrap import bootstrap_interval, percentile_interval, resample_counts, weighted_means
 from dashboard.analysis.gap import gap_distance
-from dashboard.analysis.loss import loss_terms
+from dashboard.analysis.loss import batch_loss_terms, loss_terms
 from dashboard.analysis.pairwise import scan
 from dashboard.analysis.relative_gap import relative_gap
 from dashboard.analysis.retrieval import ranks_both
@@ -198,3 +198,15 @@ def test_any_statistic_of_the_counts_gets_an_interval() -> None:
     standard_error = values.std() / np.sqrt(400)
     assert lo < values.mean() < hi
     assert (hi - lo) == pytest.approx(2 * 1.96 * standard_error, rel=0.25)
+
+
+@pytest.mark.parametrize("batch_size", [50, 300])
+def test_batched_loss_terms_average_to_the_loss_and_get_an_interval(batch_size: int) -> None:
+    vectors = pair_set(630, seed=12)
+    result = compute_metrics(vectors, ["image", "text"], 10.0, None, loss="infoloob", batch_size=batch_size,
+                             bootstrap=100)
+    terms = batch_loss_terms(vectors["image"], vectors["text"], "infoloob", 10.0, batch_size)
+    assert np.isnan(terms[(630 // batch_size) * batch_size:]).all()
+    assert np.nanmean(terms) == pytest.approx(result["loss"], rel=1e-9)
+    lo, hi = result["ci"]["loss"]
+    assert lo <= result["loss"] <= hi
