@@ -83,7 +83,7 @@ with shown_errors():
     st.subheader("Which differences are outside the paired-bootstrap interval")
     st.caption(f"Both models resampled on the same items ({uncertainty.BOOTSTRAP_B} resamples); significant = the "
                f"{uncertainty.LABEL} of the difference to {view.models[0]} excludes 0.")
-    paired = uncertainty.paired_table(view.key, tuple(view.models), tuple(ids))
+    paired = uncertainty.paired_table(uncertainty.source_of(view), tuple(view.models), tuple(ids))
     st.dataframe(paired, hide_index=True)
     table_buttons(paired, "compare-paired-bootstrap", "cmp_paired")
 

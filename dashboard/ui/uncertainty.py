@@ -13,23 +13,31 @@ from dashboard.analysis.bootstrap import resample_counts
 from dashboard.intervals import (DEFAULT_B, ItemTerms, estimate_tree, every_pair_terms, interval_tree, paired_differences,
                                  replicates)
 from dashboard.ui import compute, loaders
+from dashboard.ui.sidebar import View
 
 BOOTSTRAP_B = DEFAULT_B
 CONFIDENCE = 0.95
 SEED = 0
 LABEL = f"{CONFIDENCE:.0%} CI"
+Source = tuple  # (view key, store path, store version, sample seed): what the cached functions read
 
 
-def _terms(key: compute.ViewKey, model: str, ids: list[str] | None = None) -> ItemTerms:
+def source_of(view: View) -> Source:
+    """The view's key with the store, version and sample seed that the metrics table uses."""
+    return view.key, view.store, view.version, int(view.subset["seed"])
+
+
+def _terms(source: Source, model: str, ids: list[str] | None = None) -> ItemTerms:
     """Per-item terms of the model on the view's metrics sample (of `ids`, in that order, when given)."""
+    key, store, version, seed = source
     all_ids, blocks = compute.vectors(key, model)
     rows = np.arange(len(all_ids))
     if ids is not None:
         position = {item: k for k, item in enumerate(all_ids)}
         rows = np.asarray([position[i] for i in ids], dtype=int)
     if len(rows) > compute.METRICS_SAMPLE:
-        rows = rows[np.sort(np.random.default_rng(key[6]).choice(len(rows), compute.METRICS_SAMPLE, replace=False))]
-    scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
+        rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), compute.METRICS_SAMPLE, replace=False))]
+    scale = float(loaders.model_record(store, version, model)["logit_scale"])
     return every_pair_terms({m: v[rows] for m, v in blocks.items()}, scale)
 
 
@@ -45,9 +53,9 @@ def pair_columns(tree: dict, a: str, b: str) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def pair_intervals(key: compute.ViewKey, model: str) -> dict[str, dict[str, list[float]]]:
+def pair_intervals(source: Source, model: str) -> dict[str, dict[str, list[float]]]:
     """{pair "a_b": {column: [lo, hi]}} for every modality pair of the view."""
-    terms = _terms(key, model)
+    terms = _terms(source, model)
     tree = interval_tree(replicates(terms, resample_counts(terms.n, BOOTSTRAP_B, SEED)), estimate_tree(terms),
                          CONFIDENCE)
     return {f"{a}_{b}": pair_columns(tree, a, b) for a, b in terms.pairs}
@@ -71,12 +79,12 @@ def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str,
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def paired_table(key: compute.ViewKey, models: tuple[str, ...], ids: tuple[str, ...]) -> pd.DataFrame:
+def paired_table(source: Source, models: tuple[str, ...], ids: tuple[str, ...]) -> pd.DataFrame:
     """Per later model, pair and metric: its difference to the first model on the same items, the paired-bootstrap
     interval of that difference and whether the difference is outside it (the interval excludes 0)."""
-    base, rows = _terms(key, models[0], list(ids)), []
+    base, rows = _terms(source, models[0], list(ids)), []
     for model in models[1:]:
-        verdicts = paired_differences(base, _terms(key, model, list(ids)), BOOTSTRAP_B, CONFIDENCE, SEED)
+        verdicts = paired_differences(base, _terms(source, model, list(ids)), BOOTSTRAP_B, CONFIDENCE, SEED)
         for a, b in base.pairs:
             for column, verdict in pair_columns(verdicts, a, b).items():
                 rows.append({"model": model, "pair": f"{a}_{b}", "metric": column,
