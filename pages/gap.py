@@ -26,7 +26,8 @@ st.caption(f"{len(view.item_ids):,} items in view; metrics are computed on the i
 st.subheader("Metrics for every modality pair")
 with shown_errors(), st.spinner("Computing metrics…"):
     table = pd.concat([compute.pair_metrics(view.key, m) for m in models], ignore_index=True)
-    table = uncertainty.with_intervals(table, {m: uncertainty.pair_intervals(uncertainty.source_of(view), m) for m in models})
+    source = uncertainty.source_of(view)
+    table = uncertainty.with_intervals(table, {m: uncertainty.pair_intervals(source, m) for m in models})
     st.dataframe(table, hide_index=True, width="stretch")
     table_buttons(table, f"gap-metrics-{view.dataset}", "gap_table")
 

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analysis.bootstrap import resample_counts
-from dashboard.intervals import (DEFAULT_B, ItemTerms, estimate_tree, every_pair_terms, interval_tree, paired_differences,
-                                 replicates)
+from dashboard.intervals import (DEFAULT_B, ItemTerms, estimate_tree, every_pair_terms, interval_tree,
+                                 paired_differences, replicates)
 from dashboard.ui import compute, loaders
 from dashboard.ui.sidebar import View
 

@@ -22,7 +22,6 @@ from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 from dashboard.intervals import interval_tree, item_terms, metric_intervals, paired_differences, replicates
 from dashboard.metrics import compute_metrics
-from dashboard.synthetic import synthetic_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 PAIR = "image_text"
