@@ -14,6 +14,9 @@ What each replicate is, and what stays fixed:
   resampled gallery (which would need the similarities again);
 - alignment, matched cosine: resampled means (exact); unmatched cosine and the relative gap's within-modality
   cosines: exact means over pairs of distinct resampled items; uniformity: its first-order projection.
+Intervals are as reproducible as their per-item terms: the bootstrap itself adds ~1e-12 across BLAS kernels;
+ranks are exact, while the loss terms come from the logits' log-sum-exps (float32 blocks for float32 embeddings),
+so the loss interval is float-rounded like the loss itself.
 `metric_intervals` mirrors the metrics object ("ci": [lo, hi] wherever a figure is covered); `paired_differences`
 evaluates two models on the same resamples (significant when the interval of the difference excludes 0).
 """
