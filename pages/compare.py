@@ -69,6 +69,8 @@ with shown_errors():
     base = metrics[metrics["model"] == view.models[0]].set_index("pair")[numeric]
     diffs = pd.concat([(metrics[metrics["model"] == m].set_index("pair")[numeric] - base).assign(model=m)
                        for m in view.models[1:]]).reset_index()
+    source = uncertainty.source_of(view)
+    metrics = uncertainty.with_intervals(metrics, {m: uncertainty.pair_intervals(source, m) for m in view.models})
     st.dataframe(metrics, hide_index=True)
     st.caption(f"Differences to {view.models[0]}:")
     st.dataframe(diffs, hide_index=True)
@@ -83,7 +85,7 @@ with shown_errors():
     st.subheader("Which differences are outside the paired-bootstrap interval")
     st.caption(f"Both models resampled on the same items ({uncertainty.BOOTSTRAP_B} resamples); significant = the "
                f"{uncertainty.LABEL} of the difference to {view.models[0]} excludes 0.")
-    paired = uncertainty.paired_table(uncertainty.source_of(view), tuple(view.models), tuple(ids))
+    paired = uncertainty.paired_table(source, tuple(view.models), tuple(ids))
     st.dataframe(paired, hide_index=True)
     table_buttons(paired, "compare-paired-bootstrap", "cmp_paired")
 

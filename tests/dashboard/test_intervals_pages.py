@@ -47,7 +47,10 @@ def test_compare_says_which_differences_are_outside_the_paired_interval(app, sto
     paired = at.dataframe[3].value.set_index("metric")
     assert set(paired["model"]) == {"synth-b"} and set(paired["pair"]) == {"image_text"}
     assert {"distance", "loss", "R@1 image→text", "alignment", "unmatched_cosine"} <= set(paired.index)
-    diffs = at.dataframe[1].value
+    diffs, metrics = at.dataframe[1].value, at.dataframe[0].value.set_index("model")
+    for model in ("synth-a", "synth-b"):
+        lo, hi = parse(metrics.loc[model, "distance 95% CI"])
+        assert lo <= metrics.loc[model, "distance"] <= hi, model
     assert abs(paired.loc["distance", "difference"] - diffs["distance"].iloc[0]) < 1e-6  # float32 embeddings
     assert paired.loc["distance", "significant"]  # synth-b's gap is planted twice synth-a's
     lo, hi = parse(paired.loc["distance", "95% CI"])
