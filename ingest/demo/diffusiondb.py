@@ -175,11 +175,11 @@ def build_diffusiondb(store_path: str | Path, reference: str | Path = REFERENCE)
     building = store_path.with_name(store_path.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     shutil.copytree(store_path, building)
-    names = add_diffusiondb(Store.open(building, read_only=False), reference)
-    built = Store.open(building, read_only=False)
-    compact_store(built)
-    section = diffusiondb_section(built, PAIRS, names[1:], list(MODELS), [s.folder for s in SWEEPS if not s.shipped])
-    write_diffusiondb_section(building / "README.md", section)
+    try:
+        names = _build_copy(building, reference)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
     old = store_path.with_name(store_path.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     store_path.rename(old)
@@ -188,6 +188,16 @@ def build_diffusiondb(store_path: str | Path, reference: str | Path = REFERENCE)
     store = Store.open(store_path)
     summary = {name: {m: _headline(store, name, m) for m in MODELS} for name in names}
     return {"store": str(store_path), "datasets": names, "models": list(MODELS), "metrics": summary}
+
+
+def _build_copy(building: Path, reference: Path) -> list[str]:
+    """The step on the copy: import, precompute, compact, README section; returns the datasets."""
+    names = add_diffusiondb(Store.open(building, read_only=False), reference)
+    built = Store.open(building, read_only=False)
+    compact_store(built)
+    section = diffusiondb_section(built, PAIRS, names[1:], list(MODELS), [s.folder for s in SWEEPS if not s.shipped])
+    write_diffusiondb_section(building / "README.md", section)
+    return names
 
 
 def _headline(store: Store, dataset: str, model: str) -> dict:
