@@ -1,13 +1,18 @@
 """Waiting for Streamlit in the browser and reading what it shows."""
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
+import urllib.request
+from pathlib import Path
 
 from playwright.sync_api import Page
 
 N_ITEMS = 40
 PAGES = {"overview": "", "explore": "explore", "gap": "gap", "compare": "compare",
          "augmentations": "augmentations", "sql": "sql", "search": "search"}
+START_TIMEOUT_S = 90
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -51,3 +56,25 @@ def type_query(page, sql: str) -> None:
     editor.fill(sql)
     editor.press("Control+Enter")
     settle(page)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Block until Streamlit answers its health check; fail with the server log if it exits or never does."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer within {timeout_s} s:\n{log.read_text()[-3000:]}")
