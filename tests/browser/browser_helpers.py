@@ -1,11 +1,13 @@
 """Waiting for Streamlit in the browser and reading what it shows."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 from playwright.sync_api import Page
 
@@ -78,3 +80,22 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: floa
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"streamlit did not answer within {timeout_s} s:\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def served(command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path,
+           timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
+    """Run a dashboard server until the block ends (stopped by its process id); yields its base URL."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log, timeout_s)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

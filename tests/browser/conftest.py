@@ -3,12 +3,11 @@ GAPSCOPE_STORE pointing at it, and Debian's headless Chromium driven by Playwrig
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from browser_helpers import N_ITEMS, free_port, wait_healthy
+from browser_helpers import N_ITEMS, free_port, served
 
 from dashboard.store import Store
 from dashboard.synthetic import build_synthetic_store
@@ -45,19 +44,8 @@ def server(store_path, tmp_path_factory) -> str:
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, log)
+    with served(command, REPO, env, port, log) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,15 @@ in Chromium with no exception and no request leaving the machine (every request 
 Overview, Explore on DiffusionDB x CLIP and Augmentations on the rotation sweep go to tests/artifacts/."""
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from browser_helpers import exceptions, free_port, settle, wait_healthy
+from browser_helpers import exceptions, free_port, served, settle
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "data" / "demo"
@@ -31,12 +29,15 @@ def fresh_venv(folder: Path, *install: str, cwd: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=120)
     python = folder / "bin" / "python"
     done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", *install], cwd=cwd,
-                          capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
+                          env=clean_env(), capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"[install] {' '.join(install)[-60:]}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    no_torch = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('torch') is None)"],
-                              capture_output=True, text=True, timeout=60)
-    assert no_torch.stdout.strip() == "True", "torch got installed"
+    found = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('torch') is None, "
+                            "u.find_spec('dashboard').origin)"], cwd=folder, env=clean_env(), capture_output=True,
+                           text=True, timeout=60)
+    no_torch, origin = found.stdout.split()
+    assert no_torch == "True", "torch got installed"
+    assert origin.startswith(str(folder)), f"dashboard imported from {origin}, not the fresh venv"
     return python
 
 
@@ -45,22 +46,16 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GAPSCOPE_STORE", "VIRTUAL_ENV")}
 
 
-@contextlib.contextmanager
-def served(command: list[str], cwd: Path, port: int, log: Path) -> Iterator[str]:
-    """Run a dashboard server until the block ends (stopped by its process id); yields its base URL."""
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=cwd, env=clean_env(), stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, log, timeout_s=180)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def checkout_copy(folder: Path) -> Path:
+    """The checkout's files (tracked and untracked, not ignored; the demo store left out) copied into `folder`,
+    so that building leaves nothing in the checkout and nothing stale gets into the wheel."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
+                            text=True, check=True, timeout=60).stdout.splitlines()
+    for name in listed:
+        if not name.startswith("data/demo/") and (REPO / name).is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, folder / name)
+    return folder
 
 
 def render(browser, base: str, path: str, shot: Path) -> list[str]:
@@ -88,9 +83,9 @@ def render(browser, base: str, path: str, shot: Path) -> list[str]:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_wheel_without_torch_serves_the_demo_from_any_folder(browser, artifacts, tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation",
-                            "-q", "-w", str(wheels)], capture_output=True, text=True, timeout=600)
+    wheels, source = tmp_path / "wheels", checkout_copy(tmp_path / "source")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
+                            "-q", "-w", str(wheels)], env=clean_env(), capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
     [wheel] = wheels.glob("gapscope-*.whl")
     python = fresh_venv(tmp_path / "venv", str(wheel), cwd=tmp_path)
@@ -99,7 +94,7 @@ def test_wheel_without_torch_serves_the_demo_from_any_folder(browser, artifacts,
     shutil.copytree(DEMO, elsewhere / "store")
     port = free_port()
     command = [str(python.parent / "gapscope"), "app", "--store", "store", "--port", str(port)]
-    with served(command, elsewhere, port, tmp_path / "server.log") as base:
+    with served(command, elsewhere, clean_env(), port, tmp_path / "server.log", 180) as base:
         heading, *outside = render(browser, base, f"explore?dataset={PAIRS}&model=CLIP",
                                    artifacts / "install-wheel-explore-diffusiondb-clip.png")
     assert heading == "Explore"
@@ -113,7 +108,7 @@ def test_streamlit_cloud_path_from_requirements(browser, artifacts, tmp_path: Pa
     port = free_port()
     command = [str(python), "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1"]
-    with served(command, REPO, port, tmp_path / "server.log") as base:
+    with served(command, REPO, clean_env(), port, tmp_path / "server.log", 180) as base:
         overview = render(browser, base, "", artifacts / "install-cloud-overview.png")
         rotation = render(browser, base, f"augmentations?{ROTATION}", artifacts / "install-cloud-augmentations-rotated.png")
     assert overview == ["Overview"]
