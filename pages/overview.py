@@ -30,7 +30,7 @@ for dataset, rows in real.groupby("dataset", sort=False):
     with st.expander("Open a model in Explore, Gap or Compare", expanded=True):
         for model in rows["model"]:
             overview.model_links(dataset, model, rows["model"].tolist())
-    for row in rows.dropna(subset=["error"]).itertuples() if "error" in rows else []:
+    for row in rows.dropna(subset=["error"]).itertuples():
         st.error(f"{row.dataset} / {row.model}: {row.error}")
 
 sweeps = overview.sweeps_tables(table, view.store, view.version)
@@ -48,6 +48,6 @@ for models, frame in sweeps.items():
             overview.sweep_link(row.dataset, keys, models.split(", "), where=links[k % 5])
 
 st.subheader("Every dataset and model")
-full = table.drop(columns=["gap_ci", "sweep"], errors="ignore")
+full = table.drop(columns=["gap_ci", "sweep"], errors="ignore").dropna(axis=1, how="all")
 st.dataframe(full, hide_index=True, width="stretch", key="overview_table")
 table_buttons(full, "gapscope-metrics", "overview_table")

@@ -39,6 +39,9 @@ def metrics_table(path: str, version: float) -> pd.DataFrame:
     table = pd.DataFrame([metrics_row(path, version, r.dataset, r.model) for r in pairs.itertuples()])
     if table.empty:
         return table
+    for column in ("gap_distance", "gap_ci", "loss", "error"):
+        if column not in table:
+            table[column] = None
     table["kind"] = table["dataset"].map(kinds).fillna("")
     table["sweep"] = table["kind"] == "sweep"
     order = {name: k for k, name in enumerate(kinds.index)}
