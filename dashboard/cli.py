@@ -78,6 +78,8 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--clusters", type=int, default=10, help="number of clusters (default 10)")
     parser.add_argument("--cluster-method", default="amumo", help="amumo (Amumo's exact method) or another method")
     parser.add_argument("--cluster-block", help="similarity block to cluster on, e.g. text_image (default: second_first)")
+    parser.add_argument("--gap-fraction", type=float, default=1.0,
+                        help="fraction of the gap the mean shift closes in gap_analysis.closing (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     parser.set_defaults(handler=_run_metrics)
 
@@ -99,7 +101,7 @@ def _run_metrics(args: argparse.Namespace) -> Any:
     bias = logit_bias_of(model) if args.logit_bias is None else args.logit_bias
     result = compute_metrics(paired.vectors, modalities, scale, texts, loss=args.loss, batch_size=args.batch_size,
                              closed_gap=args.closed_gap, clusters=args.clusters, cluster_method=args.cluster_method,
-                             cluster_block=args.cluster_block, logit_bias=bias)
+                             cluster_block=args.cluster_block, logit_bias=bias, gap_fraction=args.gap_fraction)
     return {"dataset": args.dataset, "model": args.model, **result}
 
 

@@ -21,6 +21,7 @@ from dashboard.analysis.retrieval import ranks_both, recall_at_k
 from dashboard.analysis.sigmoid_loss import sigmoid_loss
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
+from dashboard.gap_explained import explain_gap
 
 CLUSTER_METHODS = ("amumo", "kmeans")
 DEFAULT_CLUSTER_METHOD = "kmeans"
@@ -86,9 +87,10 @@ def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind
 def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit_scale: float,
                     texts: list[str] | None, loss: str = "infonce", batch_size: int | None = None,
                     closed_gap: bool = False, clusters: int = 10, cluster_method: str = "amumo",
-                    cluster_block: str | None = None, logit_bias: float | None = None) -> dict:
+                    cluster_block: str | None = None, logit_bias: float | None = None,
+                    gap_fraction: float = 1.0) -> dict:
     """Every metric of one model on one dataset as plain JSON values (SigLIP's sigmoid loss too, for a model
-    with a logit bias)."""
+    with a logit bias; the gap analysis of the first pair, its mean shift closing `gap_fraction` of the gap)."""
     _check(vectors, modalities)
     vectors = {m: np.asarray(vectors[m]) for m in modalities}
     if closed_gap:
@@ -112,4 +114,5 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
         "alignment": alignment(a, b), "uniformity": {m: uniformity(vectors[m]) for m in modalities},
         "relative_gap": relative_gap(a, b), "matched_cosine": matched_cosine(a, b),
         "unmatched_cosine": unmatched_cosine(a, b),
+        "gap_analysis": explain_gap(a, b, logit_scale, clusters, gap_fraction),
     }
