@@ -12,12 +12,14 @@ With L2-normalised rows A, B and the gap vector g = mean(A) - mean(B) (Liang et 
   gap distance (all pairs) and the InfoNCE loss and Recall@1/5/10 both ways (pairwise.scan, the same pass as the
   loss and retrieval modules) on an evaluation sample of at most EVAL_PAIRS seeded pairs (so that the whole curve
   costs a few products of EVAL_PAIRS^2 entries: its loss and recalls compare along the curve, not with the
-  full-set figures), for k = 0, 1, 2, 4, ... (powers of two below d).
+  full-set figures), for k = 0, 1, 2, 4, ... (powers of two below d). The gap over all pairs needs no copy of the
+  embeddings: a unit row without the set R has norm sqrt(1 - sum_{j in R} x_j^2), so the mean of the renormalised
+  rows is one weighted sum of the rows with weights 1 / sqrt(1 - removed mass), R zeroed.
 """
 
 import numpy as np
 
-from dashboard.analysis.evaluation import gap_norm, loss_and_recall, rownorm, seeded_rows
+from dashboard.analysis.evaluation import loss_and_recall, rownorm, seeded_rows
 from dashboard.errors import GapscopeError
 
 LEVELS = (0.5, 0.9)
@@ -79,16 +81,29 @@ def _without(x: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return rownorm(y)
 
 
+def _mean_without(x: np.ndarray, removed: np.ndarray, removed_sq: np.ndarray) -> np.ndarray:
+    """Mean of the renormalised rows of unit-norm x without the removed dimensions, from the rows' removed squared
+    mass (no copy of x): sum_i x_i / sqrt(1 - removed_sq_i), removed dimensions zeroed."""
+    left = 1.0 - removed_sq
+    weights = np.where(left > 1e-12, 1.0 / np.sqrt(np.clip(left, 1e-12, None)), 0.0)
+    mean = (weights @ x.astype(np.float64)) / len(x)
+    mean[removed] = 0
+    return mean
+
+
 def ablation(a: np.ndarray, b: np.ndarray, scale: float, seed: int = 0) -> dict:
     """Gap, InfoNCE loss and Recall@K both ways after removing the top-k gap dimensions, for every k."""
     g = a.mean(axis=0, dtype=np.float64) - b.mean(axis=0, dtype=np.float64)
     order, rows = np.argsort(-shares(g), kind="stable"), seeded_rows(len(a), seed)
     curve = {"k": [], "gap": [], "loss": [], "a_to_b": [], "b_to_a": [], "eval_pairs": int(len(rows))}
-    for k in ablation_ks(a.shape[1]):
-        x, y = _without(a, order[:k]), _without(b, order[:k])
-        figures = loss_and_recall(x[rows], y[rows], scale)
+    ks = ablation_ks(a.shape[1])
+    mass = [np.cumsum(np.square(x[:, order[:ks[-1]]], dtype=np.float64), axis=1) for x in (a, b)]
+    for k in ks:
+        removed = order[:k]
+        means = [_mean_without(x, removed, m[:, k - 1] if k else np.zeros(len(x))) for x, m in zip((a, b), mass)]
+        figures = loss_and_recall(_without(a[rows], removed), _without(b[rows], removed), scale)
         curve["k"].append(k)
-        curve["gap"].append(gap_norm(x, y))
+        curve["gap"].append(float(np.linalg.norm(means[0] - means[1])))
         for name in ("loss", "a_to_b", "b_to_a"):
             curve[name].append(figures[name])
     return curve
