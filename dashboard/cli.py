@@ -153,6 +153,23 @@ def _run_precompute(args: argparse.Namespace) -> Any:
     return {"dataset": args.dataset, "models": args.model, "artifacts": int(len(store.artifacts()))}
 
 
+def _add_gap_table(sub: argparse._SubParsersAction) -> None:
+    """`gapscope gap-table`."""
+    parser = sub.add_parser("gap-table", help="Markdown table of the gap analysis of every model of a dataset")
+    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--dataset", required=True)
+    parser.set_defaults(handler=_run_gap_table)
+
+
+def _run_gap_table(args: argparse.Namespace) -> int:
+    """Print the gap analysis table (read-only)."""
+    from dashboard.gap_table import gap_table
+    from dashboard.store import Store
+
+    print(gap_table(Store.open(args.store), args.dataset))
+    return 0
+
+
 def _add_app(sub: argparse._SubParsersAction) -> None:
     """`gapscope app`."""
     parser = sub.add_parser("app", help="open the dashboard (Streamlit) on a store")
@@ -199,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gapscope", description="Explore the modality gap of CLIP-like models: "
                                      "import or ingest embeddings into a store, compute metrics, open the dashboard.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for adder in (_add_import, _add_metrics, _add_list, _add_precompute, _add_app, _optional_parsers):
+    for adder in (_add_import, _add_metrics, _add_list, _add_precompute, _add_gap_table, _add_app,
+                  _optional_parsers):
         adder(sub)
     return parser
 

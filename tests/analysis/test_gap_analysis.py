@@ -167,3 +167,16 @@ def test_precomputed_summary_holds_the_gap_analysis(tmp_path) -> None:
     live = compute_metrics(paired.vectors, ["image", "text"], 100.0, None)["gap_analysis"]
     assert stored["shift_or_shape"] == pytest.approx(live["shift_or_shape"])
     assert stored["ablation"]["gap"] == pytest.approx(live["ablation"]["gap"])
+
+
+def test_gap_table_is_written_from_the_store(tmp_path) -> None:
+    store = build_synthetic_store(tmp_path / "store", n=60, dim=16)
+    precompute(store, "synthetic", "synth-a", umap=False, tsne=False)
+    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "gap-table", "--store", str(store.path),
+                          "--dataset", "synthetic"], capture_output=True, text=True, check=True).stdout
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in out.splitlines() if line.startswith("| synth-")}
+    assert set(rows) == {"synth-a", "synth-b"} and "synth-a: store, synth-b: computed" in out
+    summary = store.get_json("synthetic", "synth-a", artifacts.METRICS, "summary")
+    assert float(rows["synth-a"][1]) == pytest.approx(summary["gap_distance"], abs=5e-4)
+    shape = summary["gap_analysis"]["shift_or_shape"]
+    assert float(rows["synth-a"][2]) == pytest.approx(shape["shift_share"], abs=5e-3)
