@@ -14,6 +14,7 @@ import os
 import time
 
 import numpy as np
+from bench_metrics import best_time
 
 from dashboard.analysis.closing_methods import compare_closings
 from dashboard.analysis.frechet import shift_or_shape
@@ -46,16 +47,6 @@ def pairs(n: int, dim: int = 512, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(n, dim)).astype(np.float32) + 0.3
     return normalize(a), normalize(a + rng.normal(size=(n, dim)).astype(np.float32) - 0.3)
-
-
-def best_time(step, a: np.ndarray, b: np.ndarray, repeats: int) -> tuple[float, float]:
-    """Fastest of `repeats` runs: (wall seconds, CPU seconds of this process)."""
-    best = (np.inf, np.inf)
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        step(a, b)
-        best = min(best, (time.perf_counter() - wall, time.process_time() - cpu))
-    return best
 
 
 def main() -> None:

@@ -3,6 +3,8 @@ view is the whole dataset, else computed on a seeded sample of at most compute.M
 the closing table at another fraction and the joint clustering at another k are recomputed on the same pairs."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -41,21 +43,24 @@ def analysis(key: ViewKey, model: str) -> dict:
     return {**explain_gap(a, b, scale, k=min(10, len(a))), "source": f"computed on {len(a)} pairs in view"}
 
 
+def _at(key: ViewKey, model: str, part: str, option: str, value: float | int, run: Callable[..., dict]) -> dict:
+    """The analysis block `part` when its `option` equals `value`, else `run(a, b, scale, seed)` on the view."""
+    stored = analysis(key, model)
+    if stored[part][option] == value:
+        return stored[part]
+    a, b, scale = _pairs(key, model)
+    return {**run(a, b, scale, stored["seed"]), "source": f"computed on {len(a)} pairs in view"}
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def closing(key: ViewKey, model: str, fraction: float) -> dict:
     """The closing methods' block, the mean shift closing `fraction` of the gap."""
-    stored = analysis(key, model)
-    if stored["closing"]["fraction"] == fraction:
-        return stored["closing"]
-    a, b, scale = _pairs(key, model)
-    return {**compare_closings(a, b, scale, fraction, stored["seed"]), "source": f"computed on {len(a)} pairs in view"}
+    return _at(key, model, "closing", "fraction", fraction,
+               lambda a, b, scale, seed: compare_closings(a, b, scale, fraction, seed))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def joint(key: ViewKey, model: str, k: int) -> dict:
     """The joint clustering block with k clusters."""
-    stored = analysis(key, model)
-    if stored["joint_clustering"]["k"] == k:
-        return stored["joint_clustering"]
-    a, b, _ = _pairs(key, model)
-    return {**joint_clustering(a, b, min(k, len(a)), stored["seed"]), "source": f"computed on {len(a)} pairs in view"}
+    return _at(key, model, "joint_clustering", "k", k,
+               lambda a, b, scale, seed: joint_clustering(a, b, min(k, len(a)), seed))
