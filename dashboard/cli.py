@@ -80,6 +80,10 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--cluster-block", help="similarity block to cluster on, e.g. text_image (default: second_first)")
     parser.add_argument("--gap-fraction", type=float, default=1.0,
                         help="fraction of the gap the mean shift closes in gap_analysis.closing (default 1)")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                        help="add percentile intervals from B seeded resamples of the items (key ci; default none)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="interval confidence (default 0.95)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     parser.set_defaults(handler=_run_metrics)
 
@@ -101,7 +105,8 @@ def _run_metrics(args: argparse.Namespace) -> Any:
     bias = logit_bias_of(model) if args.logit_bias is None else args.logit_bias
     result = compute_metrics(paired.vectors, modalities, scale, texts, loss=args.loss, batch_size=args.batch_size,
                              closed_gap=args.closed_gap, clusters=args.clusters, cluster_method=args.cluster_method,
-                             cluster_block=args.cluster_block, logit_bias=bias, gap_fraction=args.gap_fraction)
+                             cluster_block=args.cluster_block, logit_bias=bias, gap_fraction=args.gap_fraction,
+                             bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed)
     return {"dataset": args.dataset, "model": args.model, **result}
 
 

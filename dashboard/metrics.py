@@ -21,7 +21,7 @@ from dashboard.analysis.retrieval import ranks_both, recall_at_k
 from dashboard.analysis.sigmoid_loss import sigmoid_loss
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
-from dashboard.gap_explained import explain_gap
+from dashboard.gap_explained import gap_analysis_with_intervals
 
 CLUSTER_METHODS = ("amumo", "kmeans")
 DEFAULT_CLUSTER_METHOD = "kmeans"
@@ -88,9 +88,10 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
                     texts: list[str] | None, loss: str = "infonce", batch_size: int | None = None,
                     closed_gap: bool = False, clusters: int = 10, cluster_method: str = "amumo",
                     cluster_block: str | None = None, logit_bias: float | None = None,
-                    gap_fraction: float = 1.0) -> dict:
+                    gap_fraction: float = 1.0, bootstrap: int = 0, confidence: float = 0.95, seed: int = 0) -> dict:
     """Every metric of one model on one dataset as plain JSON values (SigLIP's sigmoid loss too, for a model
-    with a logit bias; the gap analysis of the first pair, its mean shift closing `gap_fraction` of the gap)."""
+    with a logit bias; the gap analysis of the first pair, its mean shift closing `gap_fraction` of the gap); with
+    `bootstrap` B > 0, "ci" holds the gap analysis' intervals under "gap_analysis" (dashboard.gap_intervals)."""
     _check(vectors, modalities)
     vectors = {m: np.asarray(vectors[m]) for m in modalities}
     if closed_gap:
@@ -100,7 +101,9 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
     distances = {f"{x}_{y}": gap_distance(vectors[x], vectors[y]) for x, y in combinations(modalities, 2)}
     loss_value, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size)
     clustering = cluster_summary(vectors, texts, clusters, cluster_method, cluster_block, modalities)
-    return {
+    explained, intervals = gap_analysis_with_intervals(a, b, logit_scale, clusters, gap_fraction, bootstrap,
+                                                       confidence, seed)
+    result = {
         "n": int(len(a)), "modalities": list(modalities), "closed_gap": bool(closed_gap),
         "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
         "loss": loss_value, "loss_kind": loss,
@@ -114,5 +117,10 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
         "alignment": alignment(a, b), "uniformity": {m: uniformity(vectors[m]) for m in modalities},
         "relative_gap": relative_gap(a, b), "matched_cosine": matched_cosine(a, b),
         "unmatched_cosine": unmatched_cosine(a, b),
-        "gap_analysis": explain_gap(a, b, logit_scale, clusters, gap_fraction),
+        "gap_analysis": explained,
     }
+    if intervals:
+        result.setdefault("ci", {})["gap_analysis"] = intervals
+        result["bootstrap"] = {"B": int(bootstrap), "confidence": float(confidence), "seed": int(seed),
+                               "method": "bias-corrected percentile"}
+    return result

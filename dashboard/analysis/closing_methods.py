@@ -76,22 +76,31 @@ def structure_kept(before: np.ndarray, after: np.ndarray) -> float:
     return float(np.corrcoef(old, new)[0, 1])
 
 
-def evaluate(x: np.ndarray, y: np.ndarray, mapped: tuple[np.ndarray, np.ndarray], scale: float, seed: int) -> dict:
-    """Gap, loss, recalls and in-modal structure of one method on held-out pairs (x, y) -> mapped."""
+def evaluate(x: np.ndarray, y: np.ndarray, mapped: tuple[np.ndarray, np.ndarray], scale: float, seed: int,
+             keep: dict | None = None) -> dict:
+    """Gap, loss, recalls and in-modal structure of one method on held-out pairs (x, y) -> mapped; `keep` (if
+    given) receives the per-pair differences mx_i - my_i, the evaluation rows and their per-pair terms."""
     mx, my = mapped
     rows, kept = seeded_rows(len(x), seed), seeded_rows(len(x), seed + 1, STRUCTURE_ROWS)
-    return {"gap": gap_norm(mx, my), **loss_and_recall(mx[rows], my[rows], scale),
+    if keep is not None:
+        keep |= {"difference": (mx - my).astype(np.float32), "rows": rows}
+    return {"gap": gap_norm(mx, my), **loss_and_recall(mx[rows], my[rows], scale, keep),
             "structure_a": structure_kept(x[kept], mx[kept]), "structure_b": structure_kept(y[kept], my[kept])}
 
 
-def compare_closings(a: np.ndarray, b: np.ndarray, scale: float, fraction: float = 1.0, seed: int = 0) -> dict:
-    """Every method fitted on a seeded split of L2-normalised pairs and evaluated on the held-out pairs."""
+def compare_closings(a: np.ndarray, b: np.ndarray, scale: float, fraction: float = 1.0, seed: int = 0,
+                     keep: dict | None = None) -> dict:
+    """Every method fitted on a seeded split of L2-normalised pairs and evaluated on the held-out pairs (`keep`, if
+    given, receives the held-out positions and each method's per-pair terms)."""
     if not 0.0 <= float(fraction) <= 1.0:
         raise GapscopeError(f"closing methods: the closed fraction must be between 0 and 1, got {fraction}")
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     fit, held = split(len(a), seed)
     x, y = a[held], b[held]
     methods = fit_methods(a[fit], b[fit], fraction)
-    rows = {name: evaluate(x, y, method(x, y), scale, seed) for name, method in methods.items()}
+    kept = {name: {} for name in methods} if keep is not None else {}
+    rows = {name: evaluate(x, y, method(x, y), scale, seed, kept.get(name)) for name, method in methods.items()}
+    if keep is not None:
+        keep |= {"held": held, "methods": kept}
     return {"fit_pairs": int(len(fit)), "held_out_pairs": int(len(held)),
             "eval_pairs": int(min(len(held), EVAL_PAIRS)), "fraction": float(fraction), "methods": rows}

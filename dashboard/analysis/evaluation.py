@@ -1,6 +1,6 @@
 """Shared by the gap analyses: a seeded sample of rows, a row normalisation that lets zero rows be, and the InfoNCE
 loss with Recall@1/5/10 both ways of a set of pairs from one pass over their logits (pairwise.scan, as the loss and
-retrieval modules compute them)."""
+retrieval modules compute them), with the per-pair terms of those means kept for the bootstrap on request."""
 
 import numpy as np
 
@@ -22,9 +22,14 @@ def rownorm(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1.0)
 
 
-def loss_and_recall(x: np.ndarray, y: np.ndarray, scale: float) -> dict:
-    """InfoNCE at `scale` and Recall@1/5/10 of x -> y ("a_to_b") and y -> x ("b_to_a") for row-aligned pairs."""
+def loss_and_recall(x: np.ndarray, y: np.ndarray, scale: float, keep: dict | None = None) -> dict:
+    """InfoNCE at `scale` and Recall@1/5/10 of x -> y ("a_to_b") and y -> x ("b_to_a") for row-aligned pairs;
+    `keep` (if given) receives the per-pair terms whose means they are: "loss" (the InfoNCE term of pair i,
+    (lse_j L_ij + lse_j L_ji) / 2 - L_ii) and the partner ranks "a_to_b", "b_to_a"."""
     result = scan(np.asarray(x, np.float32), np.asarray(y, np.float32), float(scale))
+    if keep is not None:
+        keep |= {"loss": 0.5 * (result.row_lse() + result.col_lse()) - result.diagonal,
+                 "a_to_b": result.row_rank, "b_to_a": result.col_rank}
     return {"loss": loss_from_scan(result, "infonce"), "a_to_b": recall_at_k(result.row_rank),
             "b_to_a": recall_at_k(result.col_rank)}
 

@@ -9,9 +9,11 @@ in shape; it is 0 when S_A = S_B. Tr((S_A S_B)^(1/2)) = sum_i sqrt(lambda_i) wit
 symmetric PSD matrix S_A^(1/2) S_B S_A^(1/2) (similar to S_A S_B), so only symmetric eigendecompositions in
 float64 are needed. Covariances are the maximum-likelihood ones (divide by N).
 
-Energy distance (Székely & Rizzo, J. Stat. Plan. Inference 2013), the V-statistic
-    E(X, Y) = 2 mean_ij ||x_i - y_j|| - mean_ij ||x_i - x_j|| - mean_ij ||y_i - y_j||  >= 0,
-0 exactly when the two empirical distributions coincide; it equals the MMD^2 of the distance-induced kernel
+Energy distance (Székely & Rizzo, J. Stat. Plan. Inference 2013), as the U-statistic over pairs i != j
+    E(X, Y) = 2 mean_{i!=j} ||x_i - y_j|| - mean_{i!=j} ||x_i - x_j|| - mean_{i!=j} ||y_i - y_j||
+(the matched pairs i = j are left out of the cross term: the clouds are compared as distributions, not as pairs;
+unbiased, so it may fall slightly below 0 when the distributions coincide, and it is 0 exactly for two clouds that
+differ by a constant shift once centred); it is the MMD^2 of the distance-induced kernel
 k(x, y) = ||x|| + ||y|| - ||x - y|| (Sejdinovic et al., Ann. Stat. 2013). "centred" subtracts each modality's
 own mean first, so what survives is the part of the gap that mean-shifting cannot close. It costs N^2 distances,
 so it is computed on at most ENERGY_SAMPLE rows (a seeded sample of the pairs, the same rows for both sides).
@@ -59,25 +61,62 @@ def frechet_split(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
             "shift_share": shift / total if total > 0 else 0.0, "shape_share": shape / total if total > 0 else 0.0}
 
 
-def _mean_distance(x: np.ndarray, y: np.ndarray) -> float:
-    """mean_ij ||x_i - y_j|| (float64 Gram, negative rounding clipped)."""
+def shape_influence(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pair influence of the shape term (pairs resampled together): the first-order change of
+    Tr(S_A + S_B - 2 (S_A S_B)^(1/2)) per unit weight on pair i, whose weighted mean linearises the term on a
+    resample (infinitesimal jackknife, Jaeckel 1972). With u = a_i - mu_A, v = b_i - mu_B and the gradients of
+    F = Tr((S_A S_B)^(1/2)), G_B = S_A^(1/2) (S_A^(1/2) S_B S_A^(1/2))^(-1/2) S_A^(1/2) / 2 (and G_A likewise),
+    IF_i = |u|^2 - Tr S_A + |v|^2 - Tr S_B - 2 (u' G_A u - Tr(G_A S_A) + v' G_B v - Tr(G_B S_B))."""
+    a, b = _check(a, b)
+    u, v = a - a.mean(axis=0), b - b.mean(axis=0)
+    sa, sb = u.T @ u / len(u), v.T @ v / len(v)
+    ga, gb = _fidelity_gradient(sb, sa), _fidelity_gradient(sa, sb)
+    quadratic = np.einsum("ij,jk,ik->i", u, ga, u) + np.einsum("ij,jk,ik->i", v, gb, v)
+    squares = np.einsum("ij,ij->i", u, u) + np.einsum("ij,ij->i", v, v)
+    return squares - np.trace(sa) - np.trace(sb) - 2.0 * (quadratic - np.sum(ga * sa) - np.sum(gb * sb))
+
+
+def _fidelity_gradient(s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """d Tr((S T)^(1/2)) / dT = S^(1/2) (S^(1/2) T S^(1/2))^(-1/2) S^(1/2) / 2 (tiny eigenvalues left out)."""
+    root = _sqrt_psd(s)
+    values, vectors = np.linalg.eigh(root @ t @ root)
+    keep = values > 1e-10 * max(values.max(), 1e-300)
+    inverse_root = (vectors[:, keep] / np.sqrt(values[keep])) @ vectors[:, keep].T
+    return 0.5 * root @ inverse_root @ root
+
+
+def distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """||x_i - y_j|| for all i, j (float64 Gram, negative rounding clipped)."""
     sq = np.einsum("ij,ij->i", x, x)[:, None] + np.einsum("ij,ij->i", y, y)[None, :] - 2.0 * (x @ y.T)
-    return float(np.sqrt(np.clip(sq, 0.0, None)).mean())
+    return np.sqrt(np.clip(sq, 0.0, None))
+
+
+def off_diagonal_mean(m: np.ndarray) -> float:
+    """Mean of a square matrix over i != j."""
+    n = len(m)
+    return float((m.sum() - np.trace(m)) / (n * n - n))
 
 
 def energy_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Székely-Rizzo energy distance (V-statistic) between the rows of a and the rows of b."""
+    """Székely-Rizzo energy distance (U-statistic over pairs i != j) between the equally many rows of a and b."""
     a, b = _check(a, b)
-    value = 2.0 * _mean_distance(a, b) - _mean_distance(a, a) - _mean_distance(b, b)
-    return max(value, 0.0)
+    return 2.0 * off_diagonal_mean(distances(a, b)) - off_diagonal_mean(distances(a, a)) - \
+        off_diagonal_mean(distances(b, b))
 
 
-def shift_or_shape(a: np.ndarray, b: np.ndarray, seed: int = 0) -> dict[str, float]:
-    """Fréchet split plus the energy distance before and after centring each modality (on the seeded sample)."""
+def shift_or_shape(a: np.ndarray, b: np.ndarray, seed: int = 0, keep: dict | None = None) -> dict[str, float]:
+    """Fréchet split plus the energy distance before and after centring each modality (on the seeded sample);
+    centring leaves the in-modal distances as they are, so four distance matrices serve both. `keep` (if given)
+    receives the sample rows and those matrices ("ab", "aa", "bb", "ab_centred")."""
     a, b = _check(a, b)
     rows = seeded_rows(len(a), seed, ENERGY_SAMPLE) if len(a) == len(b) else np.arange(min(len(a), len(b)))
     x, y = a[rows], b[rows]
-    raw, centred = energy_distance(x, y), energy_distance(x - x.mean(axis=0), y - y.mean(axis=0))
-    return frechet_split(a, b) | {"energy": raw, "energy_centred": centred,
-                                  "energy_kept_share": centred / raw if raw > 0 else 0.0,
+    d = {"ab": distances(x, y), "aa": distances(x, x), "bb": distances(y, y),
+         "ab_centred": distances(x - x.mean(axis=0), y - y.mean(axis=0))}
+    within = off_diagonal_mean(d["aa"]) + off_diagonal_mean(d["bb"])
+    raw, centred = 2.0 * off_diagonal_mean(d["ab"]) - within, 2.0 * off_diagonal_mean(d["ab_centred"]) - within
+    if keep is not None:
+        keep |= {"rows": rows, "distances": d}
+    return frechet_split(a, b) | {"energy": float(raw), "energy_centred": float(centred),
+                                  "energy_kept_share": float(centred / raw) if raw > 0 else 0.0,
                                   "energy_rows": int(len(rows))}

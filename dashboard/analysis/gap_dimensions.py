@@ -57,12 +57,15 @@ def _set_report(share: np.ndarray, top: int) -> dict:
     return out
 
 
-def gap_location(a: np.ndarray, b: np.ndarray, top: int = TOP) -> dict:
-    """Per-dimension and per-principal-direction shares of ||g||^2 of L2-normalised rows a, b."""
+def gap_location(a: np.ndarray, b: np.ndarray, top: int = TOP, keep: dict | None = None) -> dict:
+    """Per-dimension and per-principal-direction shares of ||g||^2 of L2-normalised rows a, b (`keep`, if given,
+    receives the principal directions)."""
     if a.shape != b.shape or a.ndim != 2:
         raise GapscopeError(f"gap dimensions: paired blocks differ in shape ({a.shape} vs {b.shape})")
     g = a.mean(axis=0, dtype=np.float64) - b.mean(axis=0, dtype=np.float64)
     variances, directions = principal_directions(a, b)
+    if keep is not None:
+        keep["directions"] = directions
     by_direction = shares(directions.T @ g)
     report = {"dimensions": _set_report(shares(g), top), "directions": _set_report(by_direction, top)}
     report["directions"]["variance_share"] = [float(v) for v in (variances / max(variances.sum(), 1e-300))[:top]]
@@ -91,17 +94,22 @@ def _mean_without(x: np.ndarray, removed: np.ndarray, removed_sq: np.ndarray) ->
     return mean
 
 
-def ablation(a: np.ndarray, b: np.ndarray, scale: float, seed: int = 0) -> dict:
-    """Gap, InfoNCE loss and Recall@K both ways after removing the top-k gap dimensions, for every k."""
+def ablation(a: np.ndarray, b: np.ndarray, scale: float, seed: int = 0, keep: dict | None = None) -> dict:
+    """Gap, InfoNCE loss and Recall@K both ways after removing the top-k gap dimensions, for every k; `keep` (if
+    given) receives the evaluation rows and, per k, the per-pair terms (evaluation.loss_and_recall)."""
     g = a.mean(axis=0, dtype=np.float64) - b.mean(axis=0, dtype=np.float64)
     order, rows = np.argsort(-shares(g), kind="stable"), seeded_rows(len(a), seed)
     curve = {"k": [], "gap": [], "loss": [], "a_to_b": [], "b_to_a": [], "eval_pairs": int(len(rows))}
     ks = ablation_ks(a.shape[1])
     mass = [np.cumsum(np.square(x[:, order[:ks[-1]]], dtype=np.float64), axis=1) for x in (a, b)]
+    terms = [] if keep is None else keep.setdefault("terms", [])
+    if keep is not None:
+        keep["rows"] = rows
     for k in ks:
         removed = order[:k]
         means = [_mean_without(x, removed, m[:, k - 1] if k else np.zeros(len(x))) for x, m in zip((a, b), mass)]
-        figures = loss_and_recall(_without(a[rows], removed), _without(b[rows], removed), scale)
+        terms.append({})
+        figures = loss_and_recall(_without(a[rows], removed), _without(b[rows], removed), scale, terms[-1])
         curve["k"].append(k)
         curve["gap"].append(float(np.linalg.norm(means[0] - means[1])))
         for name in ("loss", "a_to_b", "b_to_a"):

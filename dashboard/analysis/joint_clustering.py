@@ -50,8 +50,9 @@ def modality_purity(labels_a: np.ndarray, labels_b: np.ndarray, k: int) -> float
     return float(counts.max(axis=0).sum() / counts.sum())
 
 
-def joint_clustering(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0) -> dict:
-    """Pair-in-same-cluster rate and modality purity of k-means on the union; V-measure and ARI of the two sides."""
+def joint_clustering(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0, keep: dict | None = None) -> dict:
+    """Pair-in-same-cluster rate and modality purity of k-means on the union; V-measure and ARI of the two sides
+    (`keep`, if given, receives the labels: "union_a", "union_b", "side_a", "side_b")."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim != 2:
         raise GapscopeError(f"joint clustering: paired blocks differ in shape ({a.shape} vs {b.shape})")
@@ -61,6 +62,8 @@ def joint_clustering(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0) -
     union = fit_assign(np.concatenate([a[rows], b[rows]]), np.concatenate([a, b]), k, seed)
     on_a, on_b = union[:len(a)], union[len(a):]
     side_a, side_b = fit_assign(a[rows], a, k, seed), fit_assign(b[rows], b, k, seed)
+    if keep is not None:
+        keep |= {"union_a": on_a, "union_b": on_b, "side_a": side_a, "side_b": side_b}
     return {"k": int(k), "pair_same_cluster": pair_same_cluster(on_a, on_b),
             "modality_purity": modality_purity(on_a, on_b, int(k)),
             "chance_same_cluster": float(np.sum((np.bincount(union, minlength=k) / len(union)) ** 2)),

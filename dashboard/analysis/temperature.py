@@ -28,8 +28,9 @@ def _direction(logits: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return lse, lse - (weights * logits).sum(axis=axis) / total
 
 
-def temperature_curve(a: np.ndarray, b: np.ndarray, scale: float, seed: int = 0) -> dict:
-    """Loss and mean softmax entropy both ways over the log grid of scales around the model's `scale`."""
+def temperature_curve(a: np.ndarray, b: np.ndarray, scale: float, seed: int = 0, keep: dict | None = None) -> dict:
+    """Loss and mean softmax entropy both ways over the log grid of scales around the model's `scale` (`keep`, if
+    given, receives the evaluation rows and per scale the per-pair loss terms and entropies)."""
     if not np.isfinite(scale) or scale <= 0:
         raise GapscopeError(f"temperature: logit scale must be a positive number, got {scale}")
     rows = seeded_rows(len(a), seed)
@@ -41,6 +42,10 @@ def temperature_curve(a: np.ndarray, b: np.ndarray, scale: float, seed: int = 0)
         curve["scale"].append(s)
         (row_lse, row_entropy), (col_lse, col_entropy) = _direction(logits, 1), _direction(logits, 0)
         diagonal = np.diag(logits)
+        if keep is not None:
+            keep.setdefault("terms", []).append({"loss": 0.5 * (row_lse + col_lse) - diagonal,
+                                                 "entropy_a_to_b": row_entropy, "entropy_b_to_a": col_entropy})
+            keep["rows"] = rows
         curve["loss"].append(0.5 * float(np.mean(row_lse - diagonal) + np.mean(col_lse - diagonal)))
         curve["entropy_a_to_b"].append(float(row_entropy.mean()))
         curve["entropy_b_to_a"].append(float(col_entropy.mean()))

@@ -8,14 +8,15 @@ import pytest
 from scipy.linalg import sqrtm
 
 from dashboard.analysis.closing_methods import compare_closings, procrustes, split
-from dashboard.analysis.frechet import energy_distance, frechet_split, shift_or_shape
+from dashboard.analysis.frechet import energy_distance, frechet_split, shape_influence, shift_or_shape
 from dashboard.analysis.gap_dimensions import ablation, ablation_ks, gap_location, smallest_set
 from dashboard.analysis.joint_clustering import joint_clustering
 from dashboard.analysis.loss import contrastive_loss
 from dashboard.analysis.similarity import normalize
 from dashboard.analysis.temperature import temperature_curve
 from dashboard.errors import GapscopeError
-from dashboard.gap_explained import explain_gap
+from dashboard.gap_explained import explain_gap, gap_analysis_with_intervals
+from dashboard.gap_intervals import resample_counts
 from dashboard.metrics import compute_metrics
 from dashboard.precompute import precompute
 from dashboard.store import artifacts
@@ -180,3 +181,56 @@ def test_gap_table_is_written_from_the_store(tmp_path) -> None:
     assert float(rows["synth-a"][1]) == pytest.approx(summary["gap_distance"], abs=5e-4)
     shape = summary["gap_analysis"]["shift_or_shape"]
     assert float(rows["synth-a"][2]) == pytest.approx(shape["shift_share"], abs=5e-3)
+
+
+def within(values, intervals, path: str = "") -> list[str]:
+    """Paths of the figures whose [lo, hi] (mirrored structure) does not contain the estimate."""
+    if isinstance(intervals, dict):
+        return [p for key, sub in intervals.items()
+                for p in within(values[key] if isinstance(values, dict) else values[int(key)], sub, f"{path}.{key}")]
+    if intervals and isinstance(intervals[0], (list, dict)):
+        return [p for i, (v, sub) in enumerate(zip(values, intervals)) for p in within(v, sub, f"{path}[{i}]")]
+    lo, hi = intervals
+    return [] if lo - 1e-12 <= values <= hi + 1e-12 else [path]
+
+
+def test_gap_intervals_mirror_the_block_and_contain_its_figures() -> None:
+    a, b = planted(n=500, seed=9)
+    block, ci = gap_analysis_with_intervals(a, b, 20.0, 6, 1.0, 100)
+    assert block == explain_gap(a, b, 20.0, k=6)
+    assert set(ci) == {"shift_or_shape", "location", "ablation", "closing", "joint_clustering", "temperature"}
+    assert len(ci["ablation"]["loss"]) == len(block["ablation"]["k"])
+    assert len(ci["temperature"]["entropy_a_to_b"]) == len(block["temperature"]["scale"])
+    # boundaries: a closed gap's resampled norm and a share of 1 sit above / below every replicate
+    outside = within(block, ci)
+    assert all(".closing.methods." in p and p.endswith(".gap") or ".top[" in p for p in outside), outside
+    lo, hi = ci["shift_or_shape"]["shift"]
+    assert 0 < lo < block["shift_or_shape"]["shift"] < hi
+    assert ci == gap_analysis_with_intervals(a, b, 20.0, 6, 1.0, 100)[1]
+    assert ci != gap_analysis_with_intervals(a, b, 20.0, 6, 1.0, 100, seed=1)[1]
+
+
+def test_linearised_shape_term_follows_the_exact_resampled_term() -> None:
+    rng = np.random.default_rng(10)
+    a = rng.normal(size=(300, 5)) @ rng.normal(size=(5, 5))
+    b = rng.normal(size=(300, 5)) * np.array([1.0, 2.0, 3.0, 0.5, 1.0]) + 1.0
+    influence, base = shape_influence(a, b), frechet_split(a, b)["shape"]
+    assert abs(influence.sum()) < 1e-8
+    counts = resample_counts(300, 40, seed=0)[1:]
+    exact = [frechet_split(a[np.repeat(np.arange(300), c.astype(int))], b[np.repeat(np.arange(300), c.astype(int))])
+             ["shape"] for c in counts]
+    linear = base + counts @ influence / 300
+    assert np.corrcoef(exact, linear)[0, 1] > 0.98
+
+
+def test_metrics_cli_bootstrap_adds_gap_intervals(tmp_path) -> None:
+    store = build_synthetic_store(tmp_path / "store", n=80, dim=16, models=("synth-a",))
+    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "metrics", "--store", str(store.path),
+                          "--dataset", "synthetic", "--model", "synth-a", "--bootstrap", "50", "--seed", "3"],
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert result["bootstrap"]["B"] == 50 and result["bootstrap"]["seed"] == 3
+    ci = result["ci"]["gap_analysis"]
+    lo, hi = ci["joint_clustering"]["pair_same_cluster"]
+    assert lo <= result["gap_analysis"]["joint_clustering"]["pair_same_cluster"] <= hi
+    assert set(ci["closing"]["methods"]) == set(result["gap_analysis"]["closing"]["methods"])
