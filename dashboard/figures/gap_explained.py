@@ -12,9 +12,15 @@ MARGIN = {"l": 10, "r": 10, "t": 60, "b": 10}
 
 
 def shape_table(blocks: dict[str, dict]) -> pd.DataFrame:
-    """One row per model: the Fréchet split and the energy distance before and after centring."""
-    return pd.DataFrame([{"model": m, **{k: v for k, v in b["shift_or_shape"].items()}, "source": b.get("source")}
-                         for m, b in blocks.items()])
+    """One row per model: the Fréchet split and the energy distance before and after centring, with intervals."""
+    rows = []
+    for model, block in blocks.items():
+        ci = block.get("ci", {}).get("shift_or_shape", {})
+        row = {"model": model}
+        for name, value in block["shift_or_shape"].items():
+            row |= {name: value, **({f"{name} 95 % CI": span(ci[name])} if name in ci else {})}
+        rows.append(row | {"source": block.get("source")})
+    return pd.DataFrame(rows)
 
 
 def shape_figure(blocks: dict[str, dict], title: str = "") -> go.Figure:
@@ -76,12 +82,21 @@ def ablation_figure(blocks: dict[str, dict], title: str = "") -> go.Figure:
     return figure
 
 
+def span(ci: list[float] | None) -> str:
+    """An interval as "[lo, hi]" (empty without one)."""
+    return f"[{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""
+
+
 def closing_table(closings: dict[str, dict]) -> pd.DataFrame:
-    """One row per model and method: held-out gap, loss, R@1/5/10 both ways and in-modal structure kept."""
+    """One row per model and method: held-out gap, loss, R@1/5/10 both ways and in-modal structure kept, with the
+    bootstrap intervals of gap, loss and R@1 when the block carries them ("ci")."""
     rows = []
     for model, block in closings.items():
         for method, r in block["methods"].items():
-            rows.append({"model": model, "method": method, "gap": r["gap"], "loss": r["loss"],
+            ci = block.get("ci", {}).get("methods", {}).get(method, {})
+            rows.append({"model": model, "method": method, "gap": r["gap"], "gap 95 % CI": span(ci.get("gap")),
+                         "loss": r["loss"], "loss 95 % CI": span(ci.get("loss")),
+                         "R@1 a→b 95 % CI": span(ci.get("a_to_b", {}).get("1")),
                          **{f"R@{k} a→b": v for k, v in r["a_to_b"].items()},
                          **{f"R@{k} b→a": v for k, v in r["b_to_a"].items()},
                          "structure a": r["structure_a"], "structure b": r["structure_b"],
@@ -90,8 +105,10 @@ def closing_table(closings: dict[str, dict]) -> pd.DataFrame:
 
 
 def joint_table(joints: dict[str, dict], blocks: dict[str, dict]) -> pd.DataFrame:
-    """Per model: joint-clustering figures next to R@1 (at k = 0 of the ablation curve, same evaluation sample)."""
-    return pd.DataFrame([{"model": m, **{k: v for k, v in j.items() if k != "source"},
+    """Per model: joint-clustering figures (with intervals) next to R@1 (at k = 0 of the ablation curve, same
+    evaluation sample)."""
+    return pd.DataFrame([{"model": m, **{k: v for k, v in j.items() if k not in ("source", "ci")},
+                          **{f"{k} 95 % CI": span(v) for k, v in j.get("ci", {}).items()},
                           "R@1 a→b": blocks[m]["ablation"]["a_to_b"][0]["1"],
                           "R@1 b→a": blocks[m]["ablation"]["b_to_a"][0]["1"]} for m, j in joints.items()])
 

@@ -1,6 +1,7 @@
 """Cached gap analyses (dashboard.gap_explained) for the subset in view: the store's precomputed block when the
 view is the whole dataset, else computed on a seeded sample of at most compute.METRICS_SAMPLE pairs of the view;
-the closing table at another fraction and the joint clustering at another k are recomputed on the same pairs."""
+the closing table at another fraction and the joint clustering at another k are recomputed on the same pairs
+(without intervals)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,7 +12,8 @@ import streamlit as st
 from dashboard.analysis.closing_methods import compare_closings
 from dashboard.analysis.joint_clustering import joint_clustering
 from dashboard.errors import GapscopeError
-from dashboard.gap_explained import MIN_PAIRS, explain_gap
+from dashboard.gap_explained import MIN_PAIRS, gap_analysis_with_intervals
+from dashboard.precompute import BOOTSTRAP_B
 from dashboard.store import artifacts
 from dashboard.ui import compute, loaders
 from dashboard.ui.compute import ViewKey
@@ -33,21 +35,24 @@ def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def analysis(key: ViewKey, model: str) -> dict:
-    """The gap analysis block with its source: "store" or "computed on N pairs in view"."""
+    """The gap analysis block with its source ("store" or "computed on N pairs in view") and its intervals under
+    "ci" (the store's, or BOOTSTRAP_B seeded resamples of the view's pairs)."""
     ids, _ = compute.vectors(key, model)
     everything = len(ids) == len(loaders.paired(key[0], key[1], key[2], model))
     stored = loaders.artifact_json(key[0], key[1], key[2], model, artifacts.METRICS, "summary")
     if everything and stored is not None and stored.get("gap_analysis"):
-        return {**stored["gap_analysis"], "source": "store"}
+        ci = (stored.get("ci") or {}).get("gap_analysis", {})
+        return {**stored["gap_analysis"], "ci": ci, "source": "store"}
     a, b, scale = _pairs(key, model)
-    return {**explain_gap(a, b, scale, k=min(10, len(a))), "source": f"computed on {len(a)} pairs in view"}
+    block, ci = gap_analysis_with_intervals(a, b, scale, min(10, len(a)), 1.0, BOOTSTRAP_B, seed=key[6])
+    return {**block, "ci": ci, "source": f"computed on {len(a)} pairs in view"}
 
 
 def _at(key: ViewKey, model: str, part: str, option: str, value: float | int, run: Callable[..., dict]) -> dict:
     """The analysis block `part` when its `option` equals `value`, else `run(a, b, scale, seed)` on the view."""
     stored = analysis(key, model)
     if stored[part][option] == value:
-        return stored[part]
+        return {**stored[part], "ci": stored["ci"].get(part, {})}
     a, b, scale = _pairs(key, model)
     return {**run(a, b, scale, stored["seed"]), "source": f"computed on {len(a)} pairs in view"}
 
