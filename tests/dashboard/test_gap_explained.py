@@ -45,6 +45,10 @@ def test_gap_page_explains_the_gap(app, store_path: str) -> None:
     for column in ("shift", "shape", "energy", "energy_centred"):
         assert shape.loc["synth-b", column] == pytest.approx(live["shift_or_shape"][column], rel=1e-4, abs=1e-7)
     assert (shape["shift"] + shape["shape"] - shape["frechet"]).abs().max() < 1e-12
+    summary = Store.open(store_path).get_json("synthetic", "synth-a", artifacts.METRICS, "summary")
+    lo, hi = summary["ci"]["gap_analysis"]["shift_or_shape"]["shift"]
+    assert shape.loc["synth-a", "shift 95 % CI"] == f"[{lo:.3g}, {hi:.3g}]"
+    assert shape.loc["synth-b", "shift 95 % CI"].startswith("[")
     ablation = figure_titled(at, "Removing the top-k")
     lines = [t for t in ablation["data"] if t["xaxis"] == "x"]
     assert [t["name"] for t in lines] == ["synth-a", "synth-b"] and lines[0]["x"][:3] == ["0", "1", "2"]
@@ -54,6 +58,7 @@ def test_gap_page_explains_the_gap(app, store_path: str) -> None:
     assert temperature["layout"]["xaxis"]["type"] == "log"
     closing = frame_with(at, "structure a")
     assert set(closing["method"]) == {"original", "mean_shift", "centring", "whitening", "procrustes"}
+    assert closing["R@1 a→b 95 % CI"].str.startswith("[").all()
 
 
 def test_fraction_slider_and_cluster_count_recompute(app, store_path: str) -> None:
