@@ -12,7 +12,6 @@ R@k on a seeded sample of 1,000 pairs (see their modules). The last line adds th
 
 import argparse
 import os
-import time
 
 import numpy as np
 from bench_metrics import best_time

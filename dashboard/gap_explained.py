@@ -4,8 +4,8 @@ it splits joint clusters, and where the model's temperature sits, for the first 
 Each figure comes from one pure module of dashboard/analysis/ (maths and sources in their docstrings): frechet
 (shift versus shape), gap_dimensions (shares of ||g||^2, ablation curve), closing_methods (mean shift at `fraction`,
 centring, whitening, Procrustes on a seeded split), joint_clustering (k-means on the union) and temperature.
-Every seeded sample and split uses `seed`; with a bootstrap, dashboard.gap_intervals gives the intervals. Below MIN_PAIRS pairs (too few to split, cluster and fit covariances)
-the block is None.
+Every seeded sample and split uses `seed`; with a bootstrap, dashboard.gap_intervals gives the intervals. Below
+MIN_PAIRS pairs (too few to split, cluster and fit covariances) the block is None.
 """
 
 import numpy as np

@@ -67,4 +67,5 @@ def joint_clustering(a: np.ndarray, b: np.ndarray, k: int = 10, seed: int = 0, k
     return {"k": int(k), "pair_same_cluster": pair_same_cluster(on_a, on_b),
             "modality_purity": modality_purity(on_a, on_b, int(k)),
             "chance_same_cluster": float(np.sum((np.bincount(union, minlength=k) / len(union)) ** 2)),
-            "v_measure": float(v_measure_score(side_a, side_b)), "adjusted_rand": float(adjusted_rand_score(side_a, side_b))}
+            "v_measure": float(v_measure_score(side_a, side_b)),
+            "adjusted_rand": float(adjusted_rand_score(side_a, side_b))}

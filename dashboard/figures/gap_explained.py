@@ -67,7 +67,8 @@ def location_figure(block: dict, title: str = "") -> go.Figure:
 
 def ablation_figure(blocks: dict[str, dict], title: str = "") -> go.Figure:
     """Gap, InfoNCE loss and R@1 both ways after removing the top-k gap dimensions, one line per model."""
-    figure = make_subplots(rows=1, cols=3, subplot_titles=("gap distance", "InfoNCE loss", "R@1 (solid a→b, dotted b→a)"))
+    figure = make_subplots(rows=1, cols=3,
+                           subplot_titles=("gap distance", "InfoNCE loss", "R@1 (solid a→b, dotted b→a)"))
     for k, (model, block) in enumerate(blocks.items()):
         curve, line = block["ablation"], {"color": COLOURS[k % len(COLOURS)]}
         x = [str(v) for v in curve["k"]]
