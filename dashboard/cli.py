@@ -81,7 +81,8 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--gap-fraction", type=float, default=1.0,
                         help="fraction of the gap the mean shift closes in gap_analysis.closing (default 1)")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
-                        help="add percentile intervals from B seeded resamples of the items (key ci; default none)")
+                        help="add bootstrap intervals (bias-corrected percentile) from B seeded resamples of "
+                        "the items (key ci; default none)")
     parser.add_argument("--confidence", type=float, default=0.95, help="interval confidence (default 0.95)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")

@@ -14,38 +14,31 @@ dicts), so nothing is recomputed per resample:
   negatives, the split and the fits held as they are;
 - pair-in-same-cluster and modality purity reweight the pairs at fixed cluster labels.
 The gap of the ablation curve, in-modal structure, V-measure and ARI carry no interval here.
-Intervals are bias-corrected percentile intervals around the full-set estimate (Efron & Tibshirani, "An
-Introduction to the Bootstrap", 1993, ch. 14 with acceleration 0: z0 = Phi^-1(share of replicates below the
-estimate, ties half), quantiles Phi(2 z0 -/+ z_{(1+confidence)/2})), the method of the metrics' own intervals: a
-norm of a resampled mean (a gap) is biased upward, which bias correction undoes; at a boundary (a closed gap, a
-share of 1) no percentile-type interval contains the estimate.
+Resamples and intervals are dashboard.analysis.bootstrap's (seeded integer counts; bias-corrected percentile
+intervals around the full-set estimate, the metrics' own method and reasons): a norm of a resampled mean (a gap) is
+biased upward, which bias correction undoes; at a boundary (a closed gap, a share of 1) no percentile-type interval
+contains the estimate.
 """
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
+from dashboard.analysis.bootstrap import percentile_interval
+from dashboard.analysis.bootstrap import resample_counts as draw_counts
 from dashboard.analysis.frechet import shape_influence
 from dashboard.analysis.gap_dimensions import LEVELS
 
 
 def resample_counts(n: int, b: int, seed: int = 0) -> np.ndarray:
-    """(1 + b, n) counts: row 0 the full set (one per item), then b seeded resamples of n items with replacement,
-    so that every statistic evaluated on them gives its estimate first and its replicates after."""
-    rng = np.random.default_rng(seed)
-    draws = [np.ones(n, dtype=np.int64)] + [np.bincount(rng.integers(0, n, size=n), minlength=n) for _ in range(b)]
-    return np.stack(draws).astype(np.float64)
+    """(1 + b, n) counts: row 0 the full set (one per item), then bootstrap.resample_counts' b seeded resamples, so
+    that every statistic evaluated on them gives its estimate first and its replicates after."""
+    return np.vstack([np.ones((1, n)), draw_counts(n, b, seed)]).astype(np.float64)
 
 
 def interval(statistic: np.ndarray, confidence: float) -> list[float]:
-    """The bias-corrected percentile interval [lo, hi] of a statistic on resample_counts' rows: row 0 is the
-    estimate, the rest the replicates."""
-    estimate, values = float(statistic[0]), np.asarray(statistic[1:], np.float64)
-    tie = 1e-9 * (1.0 + abs(estimate))
-    below = np.count_nonzero(values < estimate - tie) + 0.5 * np.count_nonzero(abs(values - estimate) <= tie)
-    share = min(max(below / len(values), 0.5 / len(values)), 1.0 - 0.5 / len(values))
-    levels = ndtr(2.0 * ndtri(share) + ndtri(np.array([(1 - confidence) / 2, (1 + confidence) / 2])))
-    lo, hi = np.quantile(values, levels)
-    return [float(lo), float(hi)]
+    """The project's bias-corrected percentile interval [lo, hi] of a statistic on resample_counts' rows (row 0
+    the estimate, the rest the replicates)."""
+    lo, hi = percentile_interval(np.asarray(statistic[1:], np.float64), confidence, float(statistic[0]))
+    return [lo, hi]
 
 
 def _means(counts: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from dashboard.analysis.closing_methods import compare_closings
 from dashboard.analysis.joint_clustering import joint_clustering
 from dashboard.errors import GapscopeError
 from dashboard.gap_explained import MIN_PAIRS, gap_analysis_with_intervals
-from dashboard.precompute import BOOTSTRAP_B
+from dashboard.intervals import DEFAULT_B
 from dashboard.store import artifacts
 from dashboard.ui import compute, loaders
 from dashboard.ui.compute import ViewKey
@@ -36,7 +36,7 @@ def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
 @st.cache_data(max_entries=32, show_spinner=False)
 def analysis(key: ViewKey, model: str) -> dict:
     """The gap analysis block with its source ("store" or "computed on N pairs in view") and its intervals under
-    "ci" (the store's, or BOOTSTRAP_B seeded resamples of the view's pairs)."""
+    "ci" (the store's, or DEFAULT_B seeded resamples of the view's pairs)."""
     ids, _ = compute.vectors(key, model)
     everything = len(ids) == len(loaders.paired(key[0], key[1], key[2], model))
     stored = loaders.artifact_json(key[0], key[1], key[2], model, artifacts.METRICS, "summary")
@@ -44,7 +44,7 @@ def analysis(key: ViewKey, model: str) -> dict:
         ci = (stored.get("ci") or {}).get("gap_analysis", {})
         return {**stored["gap_analysis"], "ci": ci, "source": "store"}
     a, b, scale = _pairs(key, model)
-    block, ci = gap_analysis_with_intervals(a, b, scale, min(10, len(a)), 1.0, BOOTSTRAP_B, seed=key[6])
+    block, ci = gap_analysis_with_intervals(a, b, scale, min(10, len(a)), 1.0, DEFAULT_B, seed=key[6])
     return {**block, "ci": ci, "source": f"computed on {len(a)} pairs in view"}
 
 
