@@ -71,7 +71,7 @@ def shape_influence(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     u, v = a - a.mean(axis=0), b - b.mean(axis=0)
     sa, sb = u.T @ u / len(u), v.T @ v / len(v)
     ga, gb = _fidelity_gradient(sb, sa), _fidelity_gradient(sa, sb)
-    quadratic = np.einsum("ij,jk,ik->i", u, ga, u) + np.einsum("ij,jk,ik->i", v, gb, v)
+    quadratic = ((u @ ga) * u).sum(axis=1) + ((v @ gb) * v).sum(axis=1)
     squares = np.einsum("ij,ij->i", u, u) + np.einsum("ij,ij->i", v, v)
     return squares - np.trace(sa) - np.trace(sb) - 2.0 * (quadratic - np.sum(ga * sa) - np.sum(gb * sb))
 
