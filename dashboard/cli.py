@@ -191,12 +191,12 @@ def _run_app(args: argparse.Namespace) -> Any:
     from dashboard.store import Store
 
     Store.open(args.store)
-    app = REPO_ROOT / "app.py"
-    if not app.is_file():
-        raise GapscopeError(f"{app}: missing; run the dashboard from a checkout of the repository (pip install -e .)")
+    from dashboard.app_files import app_root
+
+    root = app_root()
     env = app_environment(args.store, args.store_roots)
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
-    return subprocess.call(command, env=env, cwd=REPO_ROOT)
+    command = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(args.port)]
+    return subprocess.call(command, env=env, cwd=root)
 
 
 def app_environment(store: Path, roots: list[Path] | None) -> dict[str, str]:
