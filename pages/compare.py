@@ -54,10 +54,10 @@ with shown_errors():
         points = compute.with_text(compute.pca_points(view.key, model, False, 1, 2), view.key)
         points = points[points["item_id"].isin(set(ids))]
         scatter = pair_scatter(points, compute.pair_cosines(view.key, model), title=f"PCA · {model}",
-                               highlight=picked or None, height=360)
+                               highlight=picked or None, height=360, ids=ids)
         event = column.plotly_chart(scatter, key=f"cmp_scatter_{k}", on_select="rerun",
                                     selection_mode=("box", "lasso"))
-        chosen = [str(p["customdata"]) for p in (event.selection.points if event else []) if "customdata" in p]
+        chosen = [ids[int(p["customdata"])] for p in (event.selection.points if event else []) if "customdata" in p]
         if chosen and set(chosen) != picked:
             position = {item: k for k, item in enumerate(ids)}
             set_selection(sorted(set(chosen) & set(position), key=position.get))
