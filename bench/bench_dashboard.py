@@ -95,7 +95,8 @@ def build(root: Path, n: int, dim: int, how: str) -> tuple[str, float]:
 
 
 def _precompute(store, model: str, how: str) -> None:
-    """The PCA projection artefacts (gap and closed) of one model, or everything dashboard.precompute stores."""
+    """The PCA projection artefacts (gap and closed) and search indices of one model, or everything
+    dashboard.precompute stores."""
     import pandas as pd
 
     from dashboard.analysis.closing import close_gaps
@@ -116,6 +117,7 @@ def _precompute(store, model: str, how: str) -> None:
                                          "y": c[:, 1].astype(float)}) for m, c in zip(blocks, coords)],
                           ignore_index=True)
         store.put_frame("synthetic", model, artifacts.PROJECTION, artifacts.projection_key("pca", closed), frame)
+    store.index_vectors("synthetic", model)
 
 
 def page_table(n: int, store: str, pages: list[str], timeout_s: float) -> list[dict]:
@@ -139,6 +141,7 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", default=PAGES)
     parser.add_argument("--precompute", choices=["pca", "full"], default="pca")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium hover timing")
+    parser.add_argument("--stores", help="keep the built stores in this folder (reused when already built there)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per page run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--page", help=argparse.SUPPRESS)
@@ -153,8 +156,13 @@ def main() -> None:
     pages, browser = [], []
     with tempfile.TemporaryDirectory(prefix="gapscope-bench-") as tmp:
         for n in args.sizes:
-            store, seconds = build(Path(tmp), n, args.dim, args.precompute)
-            print(f"\nstore of {n:,} pairs, {args.dim}-d, two models, built and precomputed in {seconds:.1f} s")
+            root = Path(args.stores or tmp)
+            if (root / f"n{n}" / "meta.duckdb").is_file():
+                store = str(root / f"n{n}")
+                print(f"\nstore of {n:,} pairs reused from {store}")
+            else:
+                store, seconds = build(root, n, args.dim, args.precompute)
+                print(f"\nstore of {n:,} pairs, {args.dim}-d, two models, built and precomputed in {seconds:.1f} s")
             pages += page_table(n, store, [p for p in args.pages if (REPO / "pages" / f"{p}.py").is_file()],
                                 args.timeout)
             if not args.no_browser:

@@ -62,22 +62,36 @@ def _frame(page):
     raise RuntimeError("no linked-hover component on the page")
 
 
+WATCH = """() => {
+  const panel = document.querySelector('#gs-hover-panel');
+  window.__gsStart = null; window.__gsLast = null;
+  document.addEventListener('mousemove', () => { if (window.__gsStart === null) window.__gsStart = performance.now(); },
+                            true);
+  new MutationObserver(() => { if (window.__gsStart !== null) window.__gsLast = performance.now() - window.__gsStart; })
+    .observe(panel, {attributes: true, attributeFilter: ['data-item-id']});
+}"""
+
+
 def _hover_times(page, frame) -> list[float]:
-    """Milliseconds from moving onto a heatmap cell to the panel showing its item, for HOVERS different rows."""
+    """Milliseconds from the browser's mousemove event onto a heatmap cell to the hover panel showing that cell's
+    item (timed inside the page: performance.now() at the event, a MutationObserver on the panel), for HOVERS
+    cells in different rows."""
     side = frame.evaluate("document.getElementById('gs-heatmap')._fullData[0].z.length")
     image = frame.locator("#gs-heatmap .heatmaplayer image").first.bounding_box()
+    frame.evaluate(WATCH)
     times = []
     for k in range(HOVERS):
         row, column = int((k + 1) * side / (HOVERS + 2)), int(side * 0.3)
         x = image["x"] + (column + 0.5) * image["width"] / side
         y = image["y"] + (row + 0.5) * image["height"] / side
-        before = frame.evaluate(f"document.querySelector('{PANEL}').getAttribute('data-item-id')")
-        start = time.perf_counter()
-        page.mouse.move(x, y)
-        frame.wait_for_function(f"prev => document.querySelector('{PANEL}').getAttribute('data-item-id') !== prev",
-                                arg=before, timeout=60_000)
-        times.append((time.perf_counter() - start) * 1000)
         page.mouse.move(x, image["y"] - 40)  # off the heatmap, so the next move is a fresh hover
+        page.wait_for_timeout(300)
+        before = frame.evaluate(f"document.querySelector('{PANEL}').getAttribute('data-item-id')")
+        frame.evaluate("() => { window.__gsStart = null; window.__gsLast = null; }")
+        page.mouse.move(x, y)
+        frame.wait_for_function(f"prev => document.querySelector('{PANEL}').getAttribute('data-item-id') !== prev "
+                                "&& window.__gsLast !== null", arg=before, timeout=60_000)
+        times.append(frame.evaluate("window.__gsLast"))
     return times
 
 

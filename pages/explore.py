@@ -83,7 +83,8 @@ with shown_errors(), st.spinner("Building the heatmap…"):
     heat = compute.heatmap(view.key, view.model, closed, order, window, "cluster order")
     shown = difference_blocks(heat, view.modalities[0], view.modalities[1]) if mode != "similarity" and \
         len(view.modalities) > 1 else heat
-    blocks_note = f" · block means, {heat.ordering} (click a block to zoom)" if heat.aggregated else ""
+    blocks_note = f"<br><sup>block means, {heat.ordering}: click a block or drag a box to zoom</sup>" \
+        if heat.aggregated else ""
     title = f"{view.model}{' (gap closed)' if closed else ''}{blocks_note}"
     heat_fig = heatmap_figure(shown, title=title, diverging=mode != "similarity")
     if cluster_table is not None and window is None:

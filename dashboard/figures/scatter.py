@@ -98,20 +98,22 @@ def _coordinates(points: pd.DataFrame, modalities: list[str], ids: list[str]) ->
 
 
 def _marker_trace(name: str, colour: str, xy: np.ndarray, rows: np.ndarray, size: float, opacity: float,
-                  text: list[str] | None) -> go.Scattergl:
+                  captions: np.ndarray | None) -> go.Scattergl:
     """One modality's markers; customdata = the items' indices."""
+    text = None if captions is None else captions[rows]
     hover = f"{name} #%{{customdata}}" + ("<br>%{text}" if text is not None else "") + "<extra></extra>"
     return go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name, customdata=rows.astype(np.int32),
                         text=text, marker={"size": size, "color": colour, "opacity": opacity, "line": {"width": 0}},
                         hovertemplate=hover)
 
 
-def _texts(points: pd.DataFrame, ids: list[str], rows: np.ndarray) -> list[str] | None:
-    """Short captions of the given items for hover text, or None (no text column, or too many points)."""
-    if "text" not in points or len(rows) > MAX_HOVER_TEXT:
+def _captions(points: pd.DataFrame, ids: list[str]) -> np.ndarray | None:
+    """Short captions of every item of `ids` for hover text (object array), or None without a text column or
+    with more than MAX_HOVER_TEXT items (the captions would outweigh the points)."""
+    if "text" not in points or len(ids) > MAX_HOVER_TEXT:
         return None
     captions = points.drop_duplicates("item_id").set_index("item_id")["text"]
-    return captions.reindex([ids[r] for r in rows]).fillna("").astype(str).str.slice(0, 60).tolist()
+    return captions.reindex(ids).fillna("").astype(str).str.slice(0, 60).to_numpy(dtype=object)
 
 
 def pair_scatter(points: pd.DataFrame, cosine: pd.Series | None = None, lines: bool = True, title: str = "",
@@ -122,12 +124,13 @@ def pair_scatter(points: pd.DataFrame, cosine: pd.Series | None = None, lines: b
     modalities = list(dict.fromkeys(points["modality"]))
     xy, present = _coordinates(points, modalities, ids)
     picked = None if not highlight else np.flatnonzero(pd.Index(ids).isin(list(highlight)))
+    captions = _captions(points, ids)
     traces = []
     for k, m in enumerate(modalities):
         size, opacity = marker_style(len(present[m]))
         colour = MODALITY_COLOURS[k % len(MODALITY_COLOURS)]
         traces.append(_marker_trace(m, colour, xy[m], present[m], size, opacity * (0.3 if picked is not None else 1),
-                                    _texts(points, ids, present[m])))
+                                    captions))
     note = ""
     if lines and len(modalities) > 1:
         values = None if cosine is None else cosine.reindex(ids).to_numpy(np.float64)
@@ -137,7 +140,7 @@ def pair_scatter(points: pd.DataFrame, cosine: pd.Series | None = None, lines: b
     for k, m in enumerate(modalities if picked is not None else []):
         rows = np.intersect1d(present[m], picked)
         traces.append(_marker_trace(f"{m} (selected)", MODALITY_COLOURS[k % len(MODALITY_COLOURS)], xy[m], rows,
-                                    max(marker_style(len(rows))[0], 5), 1.0, _texts(points, ids, rows)))
+                                    max(marker_style(len(rows))[0], 5), 1.0, captions))
     figure = go.Figure(traces)
     figure.update_layout(title=title + (f"<br><sup>{note}</sup>" if note else ""), height=height, dragmode="lasso",
                          margin={"l": 50, "r": 10, "t": 50 if note else 40, "b": 10},

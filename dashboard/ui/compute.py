@@ -81,13 +81,13 @@ def heatmap(key: ViewKey, model: str, closed: bool, order: tuple[int, ...] | Non
 def pca_points(key: ViewKey, model: str, closed: bool, cx: int, cy: int) -> pd.DataFrame:
     """PCA of [A; B; ...] (fitted on all modalities together, as Amumo), components cx and cy (1-based); the
     store's PCA artefact when the view is the whole dataset and the components are the first two."""
-    from sklearn.decomposition import PCA
-
     ids, blocks = vectors(key, model, closed)
     if (cx, cy) == (1, 2) and len(ids) == len(loaders.paired(key.store, key.version, key.dataset, model)):
         stored = stored_points(key, model, "pca", closed)
         if stored is not None and len(stored) == len(ids) * len(blocks):
             return stored
+    from sklearn.decomposition import PCA
+
     z = np.concatenate(list(blocks.values()))
     wanted = min(max(cx, cy), z.shape[1], len(z))
     coords = PCA(n_components=wanted).fit_transform(z)
