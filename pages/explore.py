@@ -51,10 +51,11 @@ if cluster_on:
         cluster_table = {"cluster": sorted(set(int(c) for c in labels)), "size": cluster_sizes(labels), "label": names}
 
 window = state.get("zoom", None, state.as_range)
+zoom_bar = st.container()  # always drawn, so the linked view below keeps its place (and its frame) on a zoom
 if window is not None:
-    st.caption(f"Zoomed into items {window[0] + 1:,}–{window[1]:,} of the heatmap's order "
-               "(click a block or drag a box on the heatmap to zoom further).")
-    if st.button("Show all items"):
+    zoom_bar.caption(f"Zoomed into items {window[0] + 1:,}–{window[1]:,} of the heatmap's order "
+                     "(click a block or drag a box on the heatmap to zoom further).")
+    if zoom_bar.button("Show all items"):
         state.put("zoom", None)
         st.rerun()
 

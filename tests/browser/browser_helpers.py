@@ -6,6 +6,7 @@ import time
 from playwright.sync_api import Page
 
 N_ITEMS = 40
+BIG_ITEMS = 20_000
 PAGES = {"overview": "", "explore": "explore", "gap": "gap", "compare": "compare",
          "augmentations": "augmentations", "sql": "sql", "search": "search"}
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_helpers import N_ITEMS
+from browser_helpers import BIG_ITEMS, N_ITEMS
 
 from dashboard.store import Store
 from dashboard.synthetic import build_synthetic_store
@@ -64,11 +64,9 @@ def store(store_path) -> Store:
     return Store.open(store_path)
 
 
-@pytest.fixture(scope="session")
-def server(store_path, tmp_path_factory) -> str:
-    """The dashboard's base URL; the server is stopped (by its process id) at the end of the session."""
+def _serve(store_path: str, log: Path):
+    """Run the dashboard on a store; yields its base URL and stops it (by its process id) afterwards."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = dict(os.environ, GAPSCOPE_STORE=store_path, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -86,6 +84,26 @@ def server(store_path, tmp_path_factory) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(store_path, tmp_path_factory) -> str:
+    """The dashboard's base URL on the small store."""
+    yield from _serve(store_path, tmp_path_factory.mktemp("server") / "streamlit.log")
+
+
+@pytest.fixture(scope="session")
+def big_store_path(tmp_path_factory) -> str:
+    """A synthetic store of BIG_ITEMS (20,000) pairs, one model: shown all in view, the heatmap is aggregated."""
+    path = tmp_path_factory.mktemp("browser-big") / "store"
+    build_synthetic_store(path, n=BIG_ITEMS, dim=32, models=("synth-a",))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def big_server(big_store_path, tmp_path_factory) -> str:
+    """The dashboard's base URL on the 20,000-pair store."""
+    yield from _serve(big_store_path, tmp_path_factory.mktemp("server-big") / "streamlit.log")
 
 
 @pytest.fixture(scope="session")
