@@ -81,7 +81,8 @@ with shown_errors(), st.spinner("Projecting…"):
                                highlight=set(selection(view)) or None, ids=ids)
 
 with shown_errors(), st.spinner("Building the heatmap…"):
-    heat = compute.heatmap(view.key, view.model, closed, order, window, "cluster order")
+    heat = compute.heatmap(view.key, view.model, closed, order, window,  # the same cache entry as Gap's
+                           ordering="cluster order" if order else "given order")
     shown = difference_blocks(heat, view.modalities[0], view.modalities[1]) if mode != "similarity" and \
         len(view.modalities) > 1 else heat
     blocks_note = f"<br><sup>block means, {heat.ordering}: click a block or drag a box to zoom</sup>" \
