@@ -47,7 +47,7 @@ order, cluster_table = None, None
 if cluster_on:
     with shown_errors(), st.spinner("Clustering…"):
         labels, names = compute.clusters(view.key, view.model, k, block, closed)
-        order = tuple(int(i) for i in sort_order(labels))
+        order = np.asarray(sort_order(labels), dtype=np.int64)
         cluster_table = {"cluster": sorted(set(int(c) for c in labels)), "size": cluster_sizes(labels), "label": names}
 
 window = state.get("zoom", None, state.as_range)
@@ -82,7 +82,7 @@ with shown_errors(), st.spinner("Projecting…"):
 
 with shown_errors(), st.spinner("Building the heatmap…"):
     heat = compute.heatmap(view.key, view.model, closed, order, window,  # the same cache entry as Gap's
-                           ordering="cluster order" if order else "given order")
+                           ordering="given order" if order is None else "cluster order")
     shown = difference_blocks(heat, view.modalities[0], view.modalities[1]) if mode != "similarity" and \
         len(view.modalities) > 1 else heat
     blocks_note = f"<br><sup>block means, {heat.ordering}: click a block or drag a box to zoom</sup>" \

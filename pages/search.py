@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.search import MAX_K, neighbours_of_item, neighbours_of_text, text_search_available
+from dashboard.search import MAX_K, neighbours_of_text, text_search_available
 from dashboard.ui import loaders, widgets
 from dashboard.ui.export import table_buttons
 from dashboard.ui.guard import shown_errors
@@ -42,7 +42,7 @@ def item_query(view: View, target: str | None, k: int) -> pd.DataFrame | None:
                              format_func=lambda i: f"{i} — {captions.get(i, '')[:80]}")
     modalities = embedded(view)
     source = widgets.selectbox("Its embedding of", modalities, "sfrom", modalities[0], where=right)
-    return neighbours_of_item(view.store, view.dataset, view.model, item, source, k, target)
+    return loaders.item_neighbours(view.store, view.version, view.dataset, view.model, item, source, k, target)
 
 
 def text_query(view: View, target: str | None, k: int) -> pd.DataFrame | None:

@@ -66,15 +66,23 @@ def clusters(key: ViewKey, model: str, k: int, block: str, closed: bool = False)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def heatmap(key: ViewKey, model: str, closed: bool, order: tuple[int, ...] | None,
+def heatmap(key: ViewKey, model: str, closed: bool, order: np.ndarray | tuple[int, ...] | None,
             window: tuple[int, int] | None, ordering: str = "given order") -> HeatmapData:
     """The similarity heatmap of the view: exact up to MAX_SIDE rows, else block means of the items in `order`
-    (named `ordering`), by default ordered by their first principal component (dashboard/analysis/ordering.py)."""
+    (named `ordering`; an int array hashes as bytes, a long tuple element by element), by default ordered by their
+    first principal component (dashboard/analysis/ordering.py)."""
     ids, blocks = vectors(key, model, closed)
     ordering = ordering if order is not None else "item order"
     if order is None and len(ids) * len(blocks) > MAX_SIDE:
-        order, ordering = tuple(principal_order(list(blocks.values())).tolist()), "ordered by PC 1"
+        order, ordering = principal_order(list(blocks.values())), "ordered by PC 1"
     return similarity_blocks(blocks, ids, None if order is None else np.asarray(order), window, ordering=ordering)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def principal_ids(key: ViewKey, model: str) -> list[str]:
+    """The view's item ids sorted by their first principal component (dashboard/analysis/ordering.py)."""
+    ids, blocks = vectors(key, model)
+    return [ids[i] for i in principal_order(list(blocks.values()))]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
