@@ -1,5 +1,9 @@
 """Cached calls into the analyses for the subset in view (keyed by View.key, the model and the options).
 
+Results that grow with N (embeddings, points, heatmaps, pair cosines, orders) are held with st.cache_resource:
+one shared object per key, never copied or unpickled per rerun (st.cache_data would, which costs seconds and
+gigabytes at 100k pairs); callers only derive new objects from them and never modify them.
+
 Slow work is bounded: UMAP and t-SNE come from the store's projection artefacts when present, otherwise they
 run only when asked (a button) on at most MAX_EMBED_PAIRS pairs; clustering beyond the analysis module's linkage
 limit uses its k-means pre-clustering. Everything else is O(N d) and runs on each rerun from the cache.
@@ -39,7 +43,7 @@ def vectors(key: ViewKey, model: str, closed: bool = False) -> tuple[list[str], 
     return pairs.item_ids, close_gaps(blocks) if closed and len(blocks) > 1 else blocks
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def pair_cosines(key: ViewKey, model: str, closed: bool = False) -> pd.Series:
     """Cosine of each item's first two modalities in the full space, indexed by item id."""
     ids, blocks = vectors(key, model, closed)
@@ -65,7 +69,7 @@ def clusters(key: ViewKey, model: str, k: int, block: str, closed: bool = False)
     return np.asarray(labels), clustering.ngram_labels(texts, labels)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def heatmap(key: ViewKey, model: str, closed: bool, order: np.ndarray | tuple[int, ...] | None,
             window: tuple[int, int] | None, ordering: str = "given order") -> HeatmapData:
     """The similarity heatmap of the view: exact up to MAX_SIDE rows, else block means of the items in `order`
@@ -78,14 +82,14 @@ def heatmap(key: ViewKey, model: str, closed: bool, order: np.ndarray | tuple[in
     return similarity_blocks(blocks, ids, None if order is None else np.asarray(order), window, ordering=ordering)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def principal_ids(key: ViewKey, model: str) -> list[str]:
     """The view's item ids sorted by their first principal component (dashboard/analysis/ordering.py)."""
     ids, blocks = vectors(key, model)
     return [ids[i] for i in principal_order(list(blocks.values()))]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def pca_points(key: ViewKey, model: str, closed: bool, cx: int, cy: int) -> pd.DataFrame:
     """PCA of [A; B; ...] (fitted on all modalities together, as Amumo), components cx and cy (1-based); the
     store's PCA artefact when the view is the whole dataset and the components are the first two."""

@@ -137,9 +137,9 @@ def artifact_json(path: str, version: float, dataset: str, model: str, kind: str
     return open_store(path, version).get_json(dataset, model, kind, key)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def artifact_frame(path: str, version: float, dataset: str, model: str, kind: str, key: str) -> pd.DataFrame | None:
-    """A stored DataFrame artefact, or None."""
+    """A stored DataFrame artefact, or None (one shared frame: never modified by callers)."""
     return open_store(path, version).get_frame(dataset, model, kind, key)
 
 
