@@ -277,6 +277,15 @@ class Store:
         """Nearest items to a query vector (cosine), with their distance."""
         return self._vectors.search(self._table(dataset, model), query, k, modality).to_pandas()
 
+    def index_vectors(self, dataset: str, model: str, min_rows: int | None = None) -> bool:
+        """Build the search indices of (dataset, model) (see dashboard/store/vectors.py); True when an ANN index
+        exists afterwards."""
+        from dashboard.store.vectors import ANN_MIN_ROWS
+
+        if self.read_only:
+            raise GapscopeError(f"{self.path}: store is open read-only")
+        return self._vectors.build_index(self._table(dataset, model), ANN_MIN_ROWS if min_rows is None else min_rows)
+
     # -- artefacts ---------------------------------------------------------------------------
     def put_artifact(self, dataset: str, model: str, kind: str, key: str, payload: bytes, fmt: str) -> None:
         """Store a computed artefact (projection, clusters, metrics), replacing an older one."""
