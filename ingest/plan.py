@@ -126,8 +126,9 @@ def make_plan(store_path: str | Path, source: DatasetSource, encoder: Encoder, m
     """Open the store, register the run, and find the chosen records not yet embedded."""
     store = Store.create(store_path)
     dataset = name or source.name
-    writer.register(store, dataset, source, kind, origin, encoder, options.config)
-    appender = store.embedding_appender(dataset, encoder.name)
+    with store.one_transaction():
+        writer.register(store, dataset, source, kind, origin, encoder, options.config)
+        appender = store.embedding_appender(dataset, encoder.name)
     chosen = select(list(source.records()), options.limit, options.sample, options.seed)
     work = pending(source, chosen, modalities, appender.stored)
     report = IngestReport(str(store.path), dataset, encoder.name, engine, len(chosen), len(chosen) - len(work))

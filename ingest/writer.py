@@ -15,10 +15,11 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
+from dashboard.store.store import extra_json
 from dashboard.store.appender import EmbeddingAppender
 from dashboard.store.schema import ITEM_COLUMNS, VECTOR_DIR
 from dashboard.store.vectors import VectorTables, table_name
@@ -41,26 +42,27 @@ def register(store: Store, dataset: str, source: Any, kind: str, origin: str, en
         raise GapscopeError(f"model {encoder.name!r}: the store already has a model of that name from "
                             f"{models[encoder.name]} (this run: {encoder.source}); pass --model-name to store it "
                             f"under another name")
-    if dataset not in set(store.datasets()["name"]):
+    if dataset not in set(store.query("SELECT name FROM datasets")["name"]):
         store.add_dataset(dataset, source.modalities, kind=kind, source=origin, description=f"{kind} dataset from {origin}")
     bias = getattr(encoder, "logit_bias", None)
     store.add_model(encoder.name, encoder.modalities, encoder.dim, encoder.logit_scale, family=encoder.family,
                     source=encoder.source, config=config if bias is None else {**config, "logit_bias": float(bias)})
 
 
-def items_frame(prepared: list[Prepared]) -> pd.DataFrame:
-    """Item rows of prepared records, built column by column: fixed columns, then the records' extra fields (to the
-    JSON extra; a field named like a fixed column is kept as extra_<name>)."""
+def items_table(prepared: list[Prepared]) -> pa.Table:
+    """Item rows of prepared records as Arrow in the items table's layout, built column by column; the records'
+    extra fields go to the JSON extra (a field named like a fixed column is kept as extra_<name>)."""
     records = [p.record for p in prepared]
-    columns: dict[str, list[Any]] = {
-        "item_id": [r.item_id for r in records], "ordinal": [p.position for p in prepared],
-        "text": [r.text for r in records], "image_ref": [r.image_ref for r in records],
-        "audio_ref": [r.audio_ref for r in records], "molecule": [r.molecule for r in records],
-        "thumbnail": [p.thumbnail for p in prepared]}
-    for key in dict.fromkeys(k for r in records for k in r.extra):
-        column = key if key not in ITEM_COLUMNS and key != "dataset" else f"extra_{key}"
-        columns[column] = [r.extra.get(key) for r in records]
-    return pd.DataFrame(columns)
+    keys = list(dict.fromkeys(k for r in records for k in r.extra))
+    names = {k: k if k not in ITEM_COLUMNS and k != "dataset" else f"extra_{k}" for k in keys}
+    extra = [extra_json({names[k]: r.extra.get(k) for k in keys}) for r in records] if keys else [None] * len(records)
+    return pa.table({
+        "item_id": pa.array([r.item_id for r in records], pa.string()),
+        "ordinal": pa.array([p.position for p in prepared], pa.int64()),
+        **{c: pa.array([None if getattr(r, c) is None else str(getattr(r, c)) for r in records], pa.string())
+           for c in ("text", "image_ref", "audio_ref", "molecule")},
+        "thumbnail": pa.array([p.thumbnail for p in prepared], pa.binary()),
+        "extra": pa.array(extra, pa.string())})
 
 
 def merge(groups: list[Vectors]) -> Vectors:
@@ -137,7 +139,7 @@ class BatchWriter:
         started = time.perf_counter()
         prepared = [p for batch, _ in group for p in batch]
         if prepared:
-            self.store.add_items(self.dataset, items_frame(prepared))
+            self.store.append_items(self.dataset, items_table(prepared))
         self.appender.append(merge([vectors for _, vectors in group if vectors]))
         self.timing.write += time.perf_counter() - started
         self.timing.commits += 1
