@@ -5,7 +5,9 @@ on the model's path. Several batches go into one commit (at most MAX_ITEMS items
 MAX_SECONDS of the group's first batch): the items first (one DuckDB transaction; items already present are kept),
 then every modality's vectors in one LanceDB append through the run's EmbeddingAppender (keys already stored are
 left out). An item counts as done only once its vectors are committed, so a run killed anywhere loses the
-uncommitted group, the next run re-embeds it, and every item ends up in the store exactly once.
+uncommitted group, the next run re-embeds it, and every item ends up in the store exactly once. The two commits of
+a group run in order on two threads, so group k+1's items go in while group k's vectors are appended (items
+committed ahead of their vectors are simply not done yet). Items go to DuckDB as one Arrow table per group.
 """
 from __future__ import annotations
 
@@ -73,16 +75,22 @@ def merge(groups: list[Vectors]) -> Vectors:
 
 
 class BatchWriter:
-    """Commits encoded batches from a writer thread, several per commit (see the module docstring)."""
+    """Commits encoded batches from two writer threads, several per commit (see the module docstring): one gathers
+    groups and commits their items, the other appends each group's vectors after its items, so a group's items go
+    in while the previous group's vectors are appended."""
 
     def __init__(self, store: Store, dataset: str, appender: EmbeddingAppender, timing: Timing,
                  max_items: int = MAX_ITEMS, max_seconds: float = MAX_SECONDS) -> None:
         self.store, self.dataset, self.appender, self.timing = store, dataset, appender, timing
         self.max_items, self.max_seconds = max_items, max_seconds
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
+        self.vectors: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._loop, name="gapscope-writer", daemon=True)
-        self.thread.start()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._items_loop, name="gapscope-items", daemon=True),
+                        threading.Thread(target=self._vectors_loop, name="gapscope-vectors", daemon=True)]
+        for thread in self.threads:
+            thread.start()
 
     def put(self, prepared: list[Prepared], vectors: Vectors) -> None:
         """Queue one encoded batch (blocks while QUEUED_BATCHES wait); raises the writer's error, if any."""
@@ -90,9 +98,10 @@ class BatchWriter:
         self.queue.put((prepared, vectors))
 
     def close(self) -> None:
-        """Commit what is queued, stop the thread, raise its error if it had one."""
+        """Commit what is queued, stop the threads, raise their error if they had one."""
         self.queue.put(None)
-        self.thread.join()
+        for thread in self.threads:
+            thread.join()
         self._raise()
 
     def __enter__(self) -> "BatchWriter":
@@ -102,20 +111,35 @@ class BatchWriter:
         self.close()
 
     def _raise(self) -> None:
-        """Re-raise an error of the writer thread here."""
+        """Re-raise an error of a writer thread here."""
         if self.error is not None:
             raise self.error
 
-    def _loop(self) -> None:
-        """Gather and commit groups until the stop sign; after an error, only drain the queue."""
+    def _items_loop(self) -> None:
+        """Gather groups and commit their items until the stop sign, handing each group on to the vectors thread;
+        after an error, only drain the queue."""
         finished = False
-        while not finished:
-            group, finished = self._gather()
-            if group and self.error is None:
-                try:
-                    self._commit(group)
-                except BaseException as exc:  # noqa: BLE001 - handed to the engine's thread by put/close
-                    self.error = exc
+        try:
+            while not finished:
+                group, finished = self._gather()
+                if group and self.error is None:
+                    self._guarded(self._commit_items, group)
+                    self.vectors.put(group)
+        finally:
+            self.vectors.put(None)
+
+    def _vectors_loop(self) -> None:
+        """Append each group's vectors (its items are committed) until the stop sign."""
+        while (group := self.vectors.get()) is not None:
+            if self.error is None:
+                self._guarded(self._commit_vectors, group)
+
+    def _guarded(self, commit: Any, group: list[tuple[list[Prepared], Vectors]]) -> None:
+        """Run one commit stage, keeping its error for the engine's thread (later groups are then dropped)."""
+        try:
+            commit(group)
+        except BaseException as exc:  # noqa: BLE001 - handed to the engine's thread by put/close
+            self.error = self.error or exc
 
     def _gather(self) -> tuple[list[tuple[list[Prepared], Vectors]], bool]:
         """The next group of batches, and whether the stop sign came."""
@@ -134,15 +158,22 @@ class BatchWriter:
             items += len(entry[0])
         return group, False
 
-    def _commit(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
-        """Items of the group in one transaction, then its vectors in one append."""
+    def _commit_items(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
+        """The group's items in one DuckDB transaction (items already present are kept)."""
         started = time.perf_counter()
         prepared = [p for batch, _ in group for p in batch]
         if prepared:
             self.store.append_items(self.dataset, items_table(prepared))
+        with self.lock:
+            self.timing.write += time.perf_counter() - started
+
+    def _commit_vectors(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
+        """The group's vectors in one LanceDB append (only after its items are committed)."""
+        started = time.perf_counter()
         self.appender.append(merge([vectors for _, vectors in group if vectors]))
-        self.timing.write += time.perf_counter() - started
-        self.timing.commits += 1
+        with self.lock:
+            self.timing.write += time.perf_counter() - started
+            self.timing.commits += 1
 
 
 def compact(store: Store, dataset: str, model: str) -> None:
