@@ -21,7 +21,7 @@ import numpy as np
 from dashboard.analysis.ranking import RankCounter, canonical
 
 CHUNK = 2048  # most rows per block; fewer for large N so that a block holds at most BLOCK_ENTRIES values
-BLOCK_ENTRIES = 1 << 23
+BLOCK_ENTRIES = 1 << 25
 UNDERFLOW = 1e-20
 
 
@@ -59,7 +59,7 @@ class _LogSumExp:
         block -= peak[:, None]
         block *= np.float32(self.scale)
         np.exp(block, out=block)
-        row_sum = block.sum(axis=1, dtype=np.float64)
+        row_sum = block.sum(axis=1).astype(np.float64)
         self.rows[start:start + len(block)] = self.scale * peak + np.log(row_sum, where=row_sum > 0,
                                                                           out=np.full(len(block), -np.inf))
         logits_peak = self.scale * peak.astype(np.float64)

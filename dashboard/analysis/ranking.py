@@ -45,6 +45,13 @@ def ties() -> dict:
     return {"rule": RULE, "tolerance": TIE_TOLERANCE}
 
 
+def tied_ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based ranks of scores, higher first, by the same rule: 1 + #{others above score + TIE_TOLERANCE}."""
+    scores = np.asarray(scores, dtype=np.float64)
+    above = len(scores) - np.searchsorted(np.sort(scores), scores + TIE_TOLERANCE, side="right")
+    return above + 1
+
+
 @dataclass(frozen=True)
 class Canonical:
     """Quantised rows q (float64 integers) and the same rows in float32 at unit scale (q / 2^26)."""
@@ -97,18 +104,27 @@ class RankCounter:
 
     def add_block(self, start: int, block: np.ndarray) -> None:
         """Count in block = unit x[start:start+k] @ unit y^T (float32, its diagonal entries set to -inf)."""
-        stop = start + len(block)
-        sure = np.count_nonzero(block > self.hi[start:stop, None], axis=1)
-        maybe = np.count_nonzero(block > self.lo[start:stop, None], axis=1)
-        self.above_rows[start:stop] += sure
+        mask = np.empty(block.shape, dtype=bool)
+        self._rows(start, block, mask)
+        self._columns(start, block, mask)
+
+    def _rows(self, start: int, block: np.ndarray, mask: np.ndarray) -> None:
+        """Row counts (x_i as query): sure from the float32 block, the band exactly."""
+        lo, hi = self.lo[start:start + len(block)], self.hi[start:start + len(block)]
+        sure = np.array([np.count_nonzero(np.greater(row, h, out=m)) for row, h, m in zip(block, hi, mask)])
+        maybe = np.array([np.count_nonzero(np.greater(row, v, out=m)) for row, v, m in zip(block, lo, mask)])
+        self.above_rows[start:start + len(block)] += sure
         rows = np.flatnonzero(maybe > sure)
         if len(rows):
-            band = (block[rows] > self.lo[start + rows, None]) & (block[rows] <= self.hi[start + rows, None])
-            r, j = np.nonzero(band)
+            sub = block[rows]
+            r, j = np.nonzero((sub > lo[rows, None]) & (sub <= hi[rows, None]))
             won = exact_dots(self.x.q[start + rows[r]], self.y.q[j]) > self.t[start + rows[r]]
             np.add.at(self.above_rows, start + rows[r[won]], 1)
-        sure = np.count_nonzero(block > self.hi[None, :], axis=0)
-        maybe = np.count_nonzero(block > self.lo[None, :], axis=0)
+
+    def _columns(self, start: int, block: np.ndarray, mask: np.ndarray) -> None:
+        """Column counts (y_j as query) over the block's rows."""
+        sure = np.add.reduce(np.greater(block, self.hi, out=mask).view(np.uint8), axis=0, dtype=np.int32)
+        maybe = np.add.reduce(np.greater(block, self.lo, out=mask).view(np.uint8), axis=0, dtype=np.int32)
         self.above_cols += sure
         cols = np.flatnonzero(maybe > sure)
         if len(cols):

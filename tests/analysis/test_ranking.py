@@ -129,3 +129,10 @@ def test_bad_rows_are_one_line_errors() -> None:
     with pytest.raises(GapscopeError, match="differ in shape"):
         ranks_both(np.eye(3), np.eye(2))
     assert rk.ties() == {"rule": "optimistic", "tolerance": 2.0 ** -20}
+
+
+def test_tied_ranks_of_scores_share_the_better_rank() -> None:
+    scores = np.array([0.9, 0.5, 0.9 - 1e-7, 0.7, 0.5, 0.1])
+    assert rk.tied_ranks(scores).tolist() == [1, 4, 1, 3, 4, 6]
+    order = np.random.default_rng(0).permutation(6)
+    assert np.array_equal(rk.tied_ranks(scores[order]), rk.tied_ranks(scores)[order])

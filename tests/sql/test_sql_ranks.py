@@ -70,3 +70,12 @@ def test_a_shared_caption_counts_once_for_every_image(shared_captions) -> None:
     frame = run_query(shared_captions, "shared", "SELECT rank_image_to_text AS r FROM pairs")
     assert len(frame) == N and frame["r"].max() > 1
     assert ((frame["r"] - 1) % SHARED == 0).all()
+
+
+def test_search_gives_copies_of_a_caption_one_rank(shared_captions) -> None:
+    from dashboard.search import neighbours_of_item
+
+    hits = neighbours_of_item(shared_captions, "shared", "m", "i000", "image", k=20, target="text")
+    groups = hits.groupby("text")["rank"].agg(["nunique", "min", "size"])
+    assert (groups["size"] == SHARED).all() and (groups["nunique"] == 1).all()
+    assert sorted(groups["min"]) == [1, 6, 11, 16]
