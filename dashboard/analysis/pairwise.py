@@ -53,9 +53,9 @@ class _LogSumExp:
         self.xs, self.ys, self.scale, self.rows = xs, ys, float(scale), np.full(n, -np.inf)
         self.col_ref, self.col_sum = np.full(n, -np.inf), np.zeros(n)
 
-    def add_block(self, start: int, block: np.ndarray) -> None:
-        """Fold block (cosines, diagonal -inf) in; block is overwritten with exp(L - row max)."""
-        peak = np.maximum(block.max(axis=1), np.float32(-2.0))
+    def add_block(self, start: int, block: np.ndarray, peaks: np.ndarray) -> None:
+        """Fold block (cosines, diagonal -inf; peaks: row maxima) in; block is overwritten with exp(L - row max)."""
+        peak = np.maximum(peaks, np.float32(-2.0))
         block -= peak[:, None]
         block *= np.float32(self.scale)
         np.exp(block, out=block)
@@ -99,9 +99,10 @@ def scan(x: np.ndarray, y: np.ndarray, scale: float = 1.0, lse: bool = True) -> 
         block = xs[start:start + step] @ ys.T
         rows = np.arange(len(block))
         block[rows, rows + start] = -np.inf
-        counter.add_block(start, block)
+        peaks = block.max(axis=1)
+        counter.add_block(start, block, peaks)
         if sums is not None:
-            sums.add_block(start, block)
+            sums.add_block(start, block, peaks)
     row_rank, col_rank = counter.ranks()
     diagonal = scale * counter.similarity()
     if sums is None:

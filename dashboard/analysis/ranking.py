@@ -102,36 +102,40 @@ class RankCounter:
         self.above_rows = np.zeros(len(self.t), dtype=np.int64)
         self.above_cols = np.zeros(len(self.t), dtype=np.int64)
 
-    def add_block(self, start: int, block: np.ndarray) -> None:
-        """Count in block = unit x[start:start+k] @ unit y^T (float32, its diagonal entries set to -inf)."""
-        mask = np.empty(block.shape, dtype=bool)
-        self._rows(start, block, mask)
-        self._columns(start, block, mask)
+    def add_block(self, start: int, block: np.ndarray, peaks: np.ndarray) -> None:
+        """Count in block = unit x[start:start+k] @ unit y^T (float32, diagonal entries -inf; peaks: row maxima).
+        Rows and columns whose maximum is not above the band hold no candidate and are skipped."""
+        self._rows(start, block, peaks)
+        self._columns(start, block)
 
-    def _rows(self, start: int, block: np.ndarray, mask: np.ndarray) -> None:
+    def _rows(self, start: int, block: np.ndarray, peaks: np.ndarray) -> None:
         """Row counts (x_i as query): sure from the float32 block, the band exactly."""
         lo, hi = self.lo[start:start + len(block)], self.hi[start:start + len(block)]
-        sure = np.array([np.count_nonzero(np.greater(row, h, out=m)) for row, h, m in zip(block, hi, mask)])
-        maybe = np.array([np.count_nonzero(np.greater(row, v, out=m)) for row, v, m in zip(block, lo, mask)])
-        self.above_rows[start:start + len(block)] += sure
-        rows = np.flatnonzero(maybe > sure)
+        rows = np.flatnonzero(peaks > lo)
+        sure = np.array([np.count_nonzero(block[i] > hi[i]) for i in rows], dtype=np.int64)
+        maybe = np.array([np.count_nonzero(block[i] > lo[i]) for i in rows], dtype=np.int64)
+        self.above_rows[start + rows] += sure
+        rows = rows[maybe > sure]
         if len(rows):
             sub = block[rows]
             r, j = np.nonzero((sub > lo[rows, None]) & (sub <= hi[rows, None]))
             won = exact_dots(self.x.q[start + rows[r]], self.y.q[j]) > self.t[start + rows[r]]
             np.add.at(self.above_rows, start + rows[r[won]], 1)
 
-    def _columns(self, start: int, block: np.ndarray, mask: np.ndarray) -> None:
+    def _columns(self, start: int, block: np.ndarray) -> None:
         """Column counts (y_j as query) over the block's rows."""
-        sure = np.add.reduce(np.greater(block, self.hi, out=mask).view(np.uint8), axis=0, dtype=np.int32)
-        maybe = np.add.reduce(np.greater(block, self.lo, out=mask).view(np.uint8), axis=0, dtype=np.int32)
-        self.above_cols += sure
-        cols = np.flatnonzero(maybe > sure)
-        if len(cols):
-            sub = block[:, cols]
-            r, c = np.nonzero((sub > self.lo[cols]) & (sub <= self.hi[cols]))
-            won = exact_dots(self.x.q[start + r], self.y.q[cols[c]]) > self.t[cols[c]]
-            np.add.at(self.above_cols, cols[c[won]], 1)
+        cols = np.flatnonzero(block.max(axis=0) > self.lo)
+        sub = block[:, cols] if len(cols) < block.shape[1] // 4 else block
+        cols = cols if sub is not block else np.arange(block.shape[1])
+        mask = np.empty(sub.shape, dtype=bool)
+        sure = np.add.reduce(np.greater(sub, self.hi[cols], out=mask).view(np.uint8), axis=0, dtype=np.int32)
+        maybe = np.add.reduce(np.greater(sub, self.lo[cols], out=mask).view(np.uint8), axis=0, dtype=np.int32)
+        self.above_cols[cols] += sure
+        band = np.flatnonzero(maybe > sure)
+        if len(band):
+            r, c = np.nonzero((sub[:, band] > self.lo[cols[band]]) & (sub[:, band] <= self.hi[cols[band]]))
+            won = exact_dots(self.x.q[start + r], self.y.q[cols[band[c]]]) > self.t[cols[band[c]]]
+            np.add.at(self.above_cols, cols[band[c[won]]], 1)
 
     def ranks(self) -> tuple[np.ndarray, np.ndarray]:
         """1-based ranks of the partners: x_i among y (rows) and y_i among x (columns)."""
