@@ -125,8 +125,10 @@ class RankCounter:
     def _columns(self, start: int, block: np.ndarray) -> None:
         """Column counts (y_j as query) over the block's rows."""
         cols = np.flatnonzero(block.max(axis=0) > self.lo)
-        sub = block[:, cols] if len(cols) < block.shape[1] // 4 else block
-        cols = cols if sub is not block else np.arange(block.shape[1])
+        if len(cols) < block.shape[1] // 4:
+            sub = block[:, cols]
+        else:
+            sub, cols = block, np.arange(block.shape[1])
         mask = np.empty(sub.shape, dtype=bool)
         sure = np.add.reduce(np.greater(sub, self.hi[cols], out=mask).view(np.uint8), axis=0, dtype=np.int32)
         maybe = np.add.reduce(np.greater(sub, self.lo[cols], out=mask).view(np.uint8), axis=0, dtype=np.int32)
