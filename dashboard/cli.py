@@ -78,6 +78,11 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--clusters", type=int, default=10, help="number of clusters (default 10)")
     parser.add_argument("--cluster-method", default="amumo", help="amumo (Amumo's exact method) or another method")
     parser.add_argument("--cluster-block", help="similarity block to cluster on, e.g. text_image (default: second_first)")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                        help="add bootstrap intervals (bias-corrected percentile) from B seeded resamples of "
+                        "the items (key ci; default none)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="interval confidence (default 0.95)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     parser.set_defaults(handler=_run_metrics)
 
@@ -99,7 +104,8 @@ def _run_metrics(args: argparse.Namespace) -> Any:
     bias = logit_bias_of(model) if args.logit_bias is None else args.logit_bias
     result = compute_metrics(paired.vectors, modalities, scale, texts, loss=args.loss, batch_size=args.batch_size,
                              closed_gap=args.closed_gap, clusters=args.clusters, cluster_method=args.cluster_method,
-                             cluster_block=args.cluster_block, logit_bias=bias)
+                             cluster_block=args.cluster_block, logit_bias=bias, bootstrap=args.bootstrap,
+                             confidence=args.confidence, seed=args.seed)
     return {"dataset": args.dataset, "model": args.model, **result}
 
 

@@ -9,18 +9,19 @@ from itertools import combinations
 
 import numpy as np
 
-from dashboard.analysis.alignment import alignment, matched_cosine, uniformity, unmatched_cosine
+from dashboard.analysis.alignment import alignment, matched_cosine, uniformity_terms, unmatched_cosine
 from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.clustering import (amumo_clusters_from_embeddings, block_modalities, cluster_sizes,
                                            kmeans_clusters, ngram_labels, sort_order)
 from dashboard.analysis.gap import gap_distance
-from dashboard.analysis.loss import check_options, contrastive_loss, loss_from_scan
+from dashboard.analysis.loss import batch_loss_terms, check_options, contrastive_loss, loss_from_scan, loss_terms
 from dashboard.analysis.pairwise import scan
 from dashboard.analysis.ranking import ties
 from dashboard.analysis.relative_gap import relative_gap
 from dashboard.analysis.retrieval import ranks_both, recall_at_k
 from dashboard.analysis.sigmoid_loss import sigmoid_loss
 from dashboard.errors import GapscopeError
+from dashboard.intervals import item_terms, metric_intervals
 
 CLUSTER_METHODS = ("amumo", "kmeans")
 DEFAULT_CLUSTER_METHOD = "kmeans"
@@ -65,20 +66,25 @@ def cluster_summary(vectors: dict[str, np.ndarray], texts: list[str] | None, k: 
 
 
 def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind: str, scale: float,
-                      batch_size: int | None) -> tuple[float, dict]:
+                      batch_size: int | None, keep: dict | None = None) -> tuple[float, dict]:
     """The loss of the first pair and Recall@1/5/10 both ways for every pair; one pass over the first pair's
-    logits serves both when the loss takes all pairs at once."""
+    logits serves both when the loss takes all pairs at once. `keep` (if given) receives the per-item terms:
+    "loss" (the first pair's loss terms) and "ranks" by direction, for the bootstrap."""
+    wanted, keep = keep is not None, {} if keep is None else keep
     first, second = modalities[0], modalities[1]
     check_options(kind, scale, batch_size, len(vectors[first]))
     ranks = {}
     if batch_size is None:
         shared = scan(vectors[first], vectors[second], float(scale))
         loss, ranks[(first, second)] = loss_from_scan(shared, kind), (shared.row_rank, shared.col_rank)
+        keep["loss"] = loss_terms(shared, kind)
     else:
         loss = contrastive_loss(vectors[first], vectors[second], kind, scale, batch_size)
-    recalls = {}
+        keep["loss"] = batch_loss_terms(vectors[first], vectors[second], kind, scale, batch_size) if wanted else None
+    recalls, keep["ranks"] = {}, {}
     for a, b in combinations(modalities, 2):
         forward, backward = ranks.get((a, b)) or ranks_both(vectors[a], vectors[b])
+        keep["ranks"] |= {f"{a}_to_{b}": forward, f"{b}_to_{a}": backward}
         recalls[f"{a}_to_{b}"], recalls[f"{b}_to_{a}"] = recall_at_k(forward), recall_at_k(backward)
     return loss, recalls
 
@@ -86,9 +92,10 @@ def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind
 def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit_scale: float,
                     texts: list[str] | None, loss: str = "infonce", batch_size: int | None = None,
                     closed_gap: bool = False, clusters: int = 10, cluster_method: str = "amumo",
-                    cluster_block: str | None = None, logit_bias: float | None = None) -> dict:
+                    cluster_block: str | None = None, logit_bias: float | None = None, bootstrap: int = 0,
+                    confidence: float = 0.95, seed: int = 0) -> dict:
     """Every metric of one model on one dataset as plain JSON values (SigLIP's sigmoid loss too, for a model
-    with a logit bias)."""
+    with a logit bias); with `bootstrap` B > 0, also "ci" and "bootstrap" (dashboard.intervals)."""
     _check(vectors, modalities)
     vectors = {m: np.asarray(vectors[m]) for m in modalities}
     if closed_gap:
@@ -96,9 +103,11 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
     first, second = modalities[0], modalities[1]
     a, b = vectors[first], vectors[second]
     distances = {f"{x}_{y}": gap_distance(vectors[x], vectors[y]) for x, y in combinations(modalities, 2)}
-    loss_value, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size)
+    kept = {} if bootstrap else None
+    loss_value, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size, kept)
+    uniform = {m: uniformity_terms(vectors[m]) for m in modalities}
     clustering = cluster_summary(vectors, texts, clusters, cluster_method, cluster_block, modalities)
-    return {
+    result = {
         "n": int(len(a)), "modalities": list(modalities), "closed_gap": bool(closed_gap),
         "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
         "loss": loss_value, "loss_kind": loss,
@@ -109,7 +118,11 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
         "cluster_method": cluster_method, "cluster_block": clustering["block"], "clusters": int(clusters),
         "cluster_sizes": clustering["cluster_sizes"], "cluster_labels": clustering["cluster_labels"],
         "cluster_sort_idcs": clustering["cluster_sort_idcs"],
-        "alignment": alignment(a, b), "uniformity": {m: uniformity(vectors[m]) for m in modalities},
+        "alignment": alignment(a, b), "uniformity": {m: uniform[m][0] for m in modalities},
         "relative_gap": relative_gap(a, b), "matched_cosine": matched_cosine(a, b),
         "unmatched_cosine": unmatched_cosine(a, b),
     }
+    if bootstrap:
+        terms = item_terms(vectors, kept["ranks"], {f"{first}_{second}": kept["loss"]}, [(first, second)], uniform)
+        result |= metric_intervals(terms, f"{first}_{second}", bootstrap, confidence, seed)
+    return result

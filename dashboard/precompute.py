@@ -1,6 +1,7 @@
 """Compute once and store the slow artefacts the dashboard reads (names in dashboard/store/artifacts.py).
 
-For one (dataset, model): the metrics summary (defaults of `gapscope metrics`), the projections PCA, UMAP, t-SNE,
+For one (dataset, model): the metrics summary (defaults of `gapscope metrics`, with the bootstrap intervals of
+`--bootstrap 200`), the projections PCA, UMAP, t-SNE,
 UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("gap") and with the gap closed
 ("closed") with how faithful each is (metrics key "faithfulness": pair neighbourhood preservation of the first two
 modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, the loss
@@ -17,6 +18,7 @@ from dashboard.analysis.landscape import loss_landscape
 from dashboard.analysis.projection import project_modalities, project_out_of_sample, project_pairs
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
+from dashboard.intervals import DEFAULT_B
 from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics, logit_bias_of
 from dashboard.sql.figures import figures_of
 from dashboard.store import Store, artifacts
@@ -88,7 +90,8 @@ def precompute_summary(store: Store, dataset: str, model: str) -> tuple[Paired, 
     record = store.model(model)
     texts = _texts(store, dataset, paired.item_ids)
     summary = compute_metrics(paired.vectors, modalities, float(record["logit_scale"]), texts,
-                              clusters=min(CLUSTER_K, len(paired)), logit_bias=logit_bias_of(record))
+                              clusters=min(CLUSTER_K, len(paired)), logit_bias=logit_bias_of(record),
+                              bootstrap=DEFAULT_B)
     store.put_json(dataset, model, artifacts.METRICS, "summary", summary)
     store.put_frame(dataset, model, artifacts.PAIR_FIGURES, artifacts.pair_figures_key(modalities),
                     figures_of(paired, model, modalities))

@@ -54,5 +54,6 @@ class Encoder(Protocol):
     def preprocess(self, modality: str, decoded: Any) -> Any:
         """CPU-side preparation of one decoded input (runs in decoding workers); raises BadItem."""
 
-    def encode(self, modality: str, batch: list[Any]) -> np.ndarray:
-        """Embeddings (float32, shape (len(batch), dim)) of a batch of preprocessed inputs."""
+    def encode(self, modality: str, batch: Any) -> np.ndarray:
+        """Embeddings (float32, shape (len(batch), dim)) of a batch of preprocessed inputs: a list, or one tensor
+        stacking them when they are tensors of one shape (as the engine's collate passes them)."""

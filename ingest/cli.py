@@ -14,8 +14,10 @@ PRECISIONS = ["auto", "fp32", "bf16", "fp16"]
 def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the `ingest` subcommand (its handler is `run`)."""
     parser = subparsers.add_parser("ingest", help="embed a dataset with a model into a store (resumable)",
-                                   description="Decode a dataset in parallel workers, embed it in batches and write "
-                                               "it to the store batch by batch; run it again to resume.")
+                                   description="Decode a dataset in parallel workers, embed it in batches and commit "
+                                               "groups of batches to the store from a writer thread (at most ~1 s "
+                                               "of work uncommitted); run it again to resume. The report gives "
+                                               "each stage's ms per batch (decode, wait, model, write).")
     parser.add_argument("--store", type=Path, help="store folder (created if missing)")
     parser.add_argument("--dataset-type", help="registered dataset type (see --list-datasets)")
     parser.add_argument("--source", help="dataset path (folder, file or shard)")

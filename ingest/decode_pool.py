@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from torch.utils.data import IterableDataset
 
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.prepare import Batch, collate, prepare
+from ingest.prepare import Batch, prepare_batch
 
 Chunk = list[tuple[int, Record]]
 POLL_SECONDS = 2.0
@@ -42,7 +42,7 @@ class ChunkDataset(IterableDataset):
                 continue
             if chunk is None:
                 return
-            yield collate([prepare(self.source, self.encoder, k, r, self.modalities) for k, r in chunk])
+            yield prepare_batch(self.source, self.encoder, chunk, self.modalities)
 
 
 class DecodePool:
@@ -79,7 +79,7 @@ class DecodePool:
         """Collated batches of `work` (in order without workers; in completion order with them)."""
         if not self.workers:
             for chunk in self._chunks(work):
-                yield collate([prepare(self.source, self.encoder, k, r, self.modalities) for k, r in chunk])
+                yield prepare_batch(self.source, self.encoder, chunk, self.modalities)
             return
         for chunk in self._chunks(work):
             self.work.put(chunk)

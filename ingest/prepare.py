@@ -1,4 +1,5 @@
-"""Turning one Record into model inputs (decode, preprocess, thumbnail) and a list of them into a batch.
+"""Turning one Record into model inputs (decode, preprocess, thumbnail), a list of them into a batch, and a batch
+into embeddings.
 
 Runs in decoding workers (local engine) or Ray map tasks; a BadItem (or any other error) anywhere makes the whole
 item bad, with the modality and reason recorded. Modalities a source marks optional and a record lacks are left out, not bad.
@@ -6,6 +7,7 @@ An encoder with `takes_item_ids` (precomputed vectors) gets the record's item id
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +87,25 @@ class Batch:
     inputs: dict[str, Any]
     rows: dict[str, list[int]]
     bad: list[Prepared]
+    seconds: float = 0.0
+
+
+def prepare_batch(source: DatasetSource, encoder: Encoder, chunk: list[tuple[int, Record]],
+                  modalities: list[str]) -> Batch:
+    """A chunk of (position, record) prepared and collated, with the seconds that took."""
+    started = time.perf_counter()
+    batch = collate([prepare(source, encoder, k, r, modalities) for k, r in chunk])
+    batch.seconds = time.perf_counter() - started
+    return batch
+
+
+def encode_batch(encoder: Encoder, batch: Batch) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Embeddings of a collated batch, by modality, with their item ids (a stacked tensor goes in as it is)."""
+    out = {}
+    for modality, rows in batch.rows.items():
+        vectors = np.asarray(encoder.encode(modality, batch.inputs[modality]), dtype=np.float32)
+        out[modality] = ([batch.good[k].record.item_id for k in rows], vectors)
+    return out
 
 
 def collate(items: list[Prepared]) -> Batch:
@@ -106,14 +127,3 @@ def _stack(values: list[Any]) -> Any:
         if len({(tuple(v.shape), v.dtype) for v in values}) == 1:
             return torch.stack(values)
     return values
-
-
-def as_list(stacked: Any, device: str | None = None) -> list[Any]:
-    """The per-item inputs of a collated modality (a stacked tensor is moved to `device` first, then split)."""
-    import torch
-
-    if isinstance(stacked, torch.Tensor):
-        if device and device != "cpu":
-            stacked = stacked.to(device, non_blocking=True)
-        return list(stacked.unbind(0))
-    return list(stacked)

@@ -1,10 +1,11 @@
 """`--engine ray`: the same ingest on Ray Data, for more than one machine.
 
-The driver plans the pending records exactly as the local engine does; Ray Data decodes them in `map` tasks, a
-callable class holding the encoder (GPU actors when the device is CUDA) preprocesses and encodes them in
-`map_batches`, and the driver writes each result batch to the store with the same idempotent writer.
-Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns). On a cluster (RAY_ADDRESS
-set) the source paths must be readable from every node, e.g. on a shared filesystem.
+The driver plans the pending records exactly as the local engine does (ingest.plan); Ray Data decodes them in
+`map` tasks, a callable class holding the encoder (GPU actors when the device is CUDA) preprocesses and encodes them
+in `map_batches`, and the driver hands each result batch to the same BatchWriter as the local engine.
+Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns); embeddings come back as one
+(rows, dim) column per modality with a flag column saying which rows have one. On a cluster (RAY_ADDRESS set) the
+source paths must be readable from every node, e.g. on a shared filesystem.
 """
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dashboard.store import Store
-from ingest import engine, writer
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.prepare import Prepared, collate, model_input, prepare, reason
+from ingest.plan import BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, make_plan
+from ingest.prepare import Prepared, collate, encode_batch, model_input, prepare, reason
 from ingest.report import IngestReport
 
 
@@ -35,30 +35,36 @@ class KeepDecoded:
 
 def decode_row(row: dict[str, Any], source: DatasetSource, modalities: list[str]) -> dict[str, Any]:
     """Ray `map`: decode one record's modalities (and its thumbnail); a BadItem marks the row bad."""
+    started = time.perf_counter()
     done = prepare(source, KeepDecoded(), row["position"], pickle.loads(row["record"]), modalities)  # type: ignore[arg-type]
     return {"position": row["position"], "record": row["record"], "decoded": pickle.dumps(done.inputs),
-            "thumbnail": done.thumbnail or b"", "bad": done.bad or ""}
+            "thumbnail": done.thumbnail or b"", "bad": done.bad or "", "decode_s": time.perf_counter() - started}
 
 
 class EncodeBatch:
     """Ray `map_batches` callable: holds one encoder; preprocesses and encodes a batch of decoded rows."""
 
-    def __init__(self, make_encoder: Callable[[], Encoder], device: str) -> None:
-        self.encoder, self.device = make_encoder(), device
+    def __init__(self, make_encoder: Callable[[], Encoder], modalities: list[str]) -> None:
+        self.encoder, self.modalities = make_encoder(), modalities
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        started = time.perf_counter()
         prepared = [self._prepare(k, batch) for k in range(len(batch["position"]))]
         collated = collate(prepared)
-        vectors = engine.encode_batch(self.encoder, collated, self.device)
-        per_item: dict[str, dict[str, bytes]] = {p.record.item_id: {} for p in prepared}
-        for modality, (ids, matrix) in vectors.items():
-            for item, vector in zip(ids, matrix):
-                per_item[item][modality] = vector.astype(np.float32).tobytes()
-        return {"position": np.array([p.position for p in prepared], dtype=np.int64),
-                "record": _objects([pickle.dumps(p.record) for p in prepared]),
-                "thumbnail": _objects([p.thumbnail or b"" for p in prepared]),
-                "bad": _objects([p.bad or "" for p in prepared]),
-                "vectors": _objects([pickle.dumps(per_item[p.record.item_id]) for p in prepared])}
+        vectors = encode_batch(self.encoder, collated)
+        index = {p.record.item_id: k for k, p in enumerate(prepared)}
+        out = {key: batch[key] for key in ("position", "record", "decode_s")}
+        out["thumbnail"] = _objects([p.thumbnail or b"" for p in prepared])
+        out["bad"] = _objects([p.bad or "" for p in prepared])
+        for modality in self.modalities:
+            ids, matrix = vectors.get(modality, ([], np.zeros((0, self.encoder.dim), np.float32)))
+            rows = np.array([index[i] for i in ids], dtype=np.int64)
+            out[f"has_{modality}"] = np.zeros(len(prepared), dtype=bool)
+            out[f"has_{modality}"][rows] = True
+            out[f"vec_{modality}"] = np.zeros((len(prepared), self.encoder.dim), dtype=np.float32)
+            out[f"vec_{modality}"][rows] = matrix
+        out["model_s"] = np.full(len(prepared), (time.perf_counter() - started) / max(1, len(prepared)))
+        return out
 
     def _prepare(self, k: int, batch: dict[str, np.ndarray]) -> Prepared:
         """One decoded row preprocessed by the encoder (a BadItem there marks it bad)."""
@@ -81,21 +87,22 @@ def _objects(values: list[Any]) -> np.ndarray:
     return array
 
 
-def _results(batch: dict[str, np.ndarray], dim: int) -> tuple[list[Prepared], list[Prepared], dict[str, tuple[list[str], np.ndarray]]]:
-    """Good items, bad items and embeddings by modality of one result batch."""
-    good, bad, per_modality = [], [], {}
-    for k in range(len(batch["position"])):
-        item = Prepared(int(batch["position"][k]), pickle.loads(batch["record"][k]),
-                        thumbnail=bytes(batch["thumbnail"][k]) or None, bad=str(batch["bad"][k]) or None)
-        (bad if item.bad else good).append(item)
-        for modality, raw in pickle.loads(batch["vectors"][k]).items():
-            per_modality.setdefault(modality, []).append((item.record.item_id, np.frombuffer(raw, dtype=np.float32)))
-    vectors = {m: ([i for i, _ in rows], np.stack([v for _, v in rows]).reshape(len(rows), dim)) for m, rows in per_modality.items()}
-    return good, bad, vectors
+def _results(batch: dict[str, np.ndarray], modalities: list[str]) -> tuple[list[Prepared], list[Prepared], dict]:
+    """Good items, bad items and embeddings by modality (ids, matrix) of one result batch."""
+    items = [Prepared(int(batch["position"][k]), pickle.loads(batch["record"][k]),
+                      thumbnail=bytes(batch["thumbnail"][k]) or None, bad=str(batch["bad"][k]) or None)
+             for k in range(len(batch["position"]))]
+    vectors = {}
+    for modality in modalities:
+        has = np.asarray(batch[f"has_{modality}"], dtype=bool)
+        if has.any():
+            vectors[modality] = ([items[k].record.item_id for k in np.flatnonzero(has)],
+                                 np.asarray(batch[f"vec_{modality}"])[has])
+    return [p for p in items if not p.bad], [p for p in items if p.bad], vectors
 
 
 def _dataset(work: list[tuple[int, Record]], source: DatasetSource, modalities: list[str],
-             make_encoder: Callable[[], Encoder], options: engine.Options) -> Any:
+             make_encoder: Callable[[], Encoder], options: Options) -> Any:
     """The Ray Data pipeline: items -> decode (map) -> encode (map_batches on actors)."""
     import ray
 
@@ -103,54 +110,53 @@ def _dataset(work: list[tuple[int, Record]], source: DatasetSource, modalities: 
     actors = max(1, int(ray.cluster_resources().get("GPU", 0))) if gpus else 1
     items = ray.data.from_items([{"position": k, "record": pickle.dumps(r)} for k, r in work])
     decoded = items.map(functools.partial(decode_row, source=source, modalities=modalities))
-    return decoded.map_batches(EncodeBatch, fn_constructor_kwargs={"make_encoder": make_encoder, "device": options.device},
+    return decoded.map_batches(EncodeBatch, fn_constructor_kwargs={"make_encoder": make_encoder, "modalities": modalities},
                                batch_size=options.batch_size, batch_format="numpy", concurrency=actors, num_gpus=gpus)
 
 
 def _driver_encoder(make_encoder: Callable[[], Encoder]) -> Encoder:
     """The encoder's description for the driver (loaded on CPU: the driver only registers the model)."""
-    if isinstance(make_encoder, engine.ModelFactory):
+    if isinstance(make_encoder, ModelFactory):
         make_encoder = dataclasses.replace(make_encoder, device="cpu")
     return make_encoder()
 
 
-def _connect(options: engine.Options) -> None:
+def connect(workers: int) -> None:
     """Join the cluster named by RAY_ADDRESS, or start a local Ray instance with `workers` CPUs."""
     import ray
 
     if os.environ.get("RAY_ADDRESS"):
         ray.init()
     else:
-        ray.init(num_cpus=max(1, options.workers) if options.workers else None, include_dashboard=False)
+        ray.init(num_cpus=max(1, workers) if workers else None, include_dashboard=False)
+
+
+def run_stream(plan: Plan, stream: Any, options: Options) -> None:
+    """Hand each result batch of the Ray pipeline to the run's sink (writer, counts, stage times, bar)."""
+    with BatchSink(plan, options, f"{plan.dataset} x {plan.encoder.name} (ray)") as sink:
+        waited = time.perf_counter()
+        for batch in stream.iter_batches(batch_size=options.batch_size, batch_format="numpy"):
+            wait = time.perf_counter() - waited
+            good, bad, vectors = _results(batch, plan.modalities)
+            sink.add(good, bad, vectors, decode=float(np.sum(batch["decode_s"])),
+                     model=float(np.sum(batch["model_s"])), wait=wait)
+            waited = time.perf_counter()
 
 
 def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encoder: Callable[[], Encoder], kind: str,
-                      origin: str, name: str | None = None, options: engine.Options | None = None) -> IngestReport:
+                      origin: str, name: str | None = None, options: Options | None = None) -> IngestReport:
     """Embed the pending records of an opened source on Ray Data; resumable and idempotent like the local engine."""
     import ray
 
-    options = options or engine.Options()
+    options = options or Options()
     started = time.monotonic()
     if not ray.is_initialized():
-        _connect(options)
+        connect(options.workers)
     ray.data.DataContext.get_current().enable_progress_bars = False
-    store = Store.create(store_path)
     encoder = _driver_encoder(make_encoder)
-    dataset = name or source.name
-    modalities = engine.embed_modalities(source, encoder)
-    engine.configure(source, options)
-    writer.register(store, dataset, source, kind, origin, encoder, options.config)
-    chosen = engine.select(list(source.records()), options.limit, options.sample, options.seed)
-    work = engine.pending(source, chosen, modalities, store.embedded_ids(dataset, encoder.name))
-    report = IngestReport(str(store.path), dataset, encoder.name, "ray", len(chosen), len(chosen) - len(work))
-    if work:
-        with engine.progress_bar(len(work), options.progress, f"{dataset} x {encoder.name} (ray)") as bar:
-            stream = _dataset(work, source, modalities, make_encoder, options)
-            for batch in stream.iter_batches(batch_size=options.batch_size, batch_format="numpy"):
-                good, bad, vectors = _results(batch, encoder.dim)
-                writer.write_batch(store, dataset, encoder.name, good, vectors)
-                report.embedded += len(good)
-                report.bad += [{"item_id": p.record.item_id, "reason": p.bad} for p in bad]
-                bar.update(len(good) + len(bad))
-        writer.compact(store, dataset, encoder.name)
-    return engine.finish(store, dataset, encoder, report, started, options)
+    modalities = embed_modalities(source, encoder)
+    configure(source, options)
+    plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "ray")
+    if plan.work:
+        run_stream(plan, _dataset(plan.work, source, modalities, make_encoder, options), options)
+    return finish(plan, started, options)

@@ -7,6 +7,41 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPORT_DIR = "reports"
+STAGES = ("decode", "wait", "model", "write")
+
+
+@dataclass
+class Timing:
+    """Seconds spent per stage over a run: decode (in the workers, summed), wait (the encoder idle for a batch),
+    model (encode), write (store commits, in the writer thread); with the batch and commit counts."""
+
+    decode: float = 0.0
+    wait: float = 0.0
+    model: float = 0.0
+    write: float = 0.0
+    batches: int = 0
+    commits: int = 0
+    workers: int = 1
+
+    def per_batch_ms(self) -> dict[str, float]:
+        """Each stage's milliseconds per batch."""
+        return {stage: round(1000.0 * getattr(self, stage) / max(1, self.batches), 2) for stage in STAGES}
+
+    def bottleneck(self) -> str:
+        """The stage that bounds the rate: decode (per worker), model or write (the stages run in parallel)."""
+        loads = {"decode": self.decode / max(1, self.workers), "model": self.model, "write": self.write}
+        return max(loads, key=loads.__getitem__) if self.batches else "none"
+
+    def line(self) -> str:
+        """One line for the progress bar: ms per batch of each stage, commits, bottleneck."""
+        ms = self.per_batch_ms()
+        return (f"ms/batch decode {ms['decode']:.1f} ({self.workers} workers), wait {ms['wait']:.1f}, "
+                f"model {ms['model']:.1f}, write {ms['write']:.1f}; {self.commits} commits; "
+                f"bottleneck {self.bottleneck()}")
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict: totals, ms per batch, bottleneck."""
+        return {**asdict(self), "ms_per_batch": self.per_batch_ms(), "bottleneck": self.bottleneck()}
 
 
 @dataclass
@@ -25,6 +60,7 @@ class IngestReport:
     precomputed: bool = False
     precompute_error: str = ""
     report_path: str = ""
+    timing: Timing = field(default_factory=Timing)
 
     @property
     def items_per_second(self) -> float:
@@ -33,7 +69,8 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
-        return {**asdict(self), "bad_count": len(self.bad), "items_per_second": round(self.items_per_second, 2)}
+        return {**asdict(self), "timing": self.timing.to_dict(), "bad_count": len(self.bad),
+                "items_per_second": round(self.items_per_second, 2)}
 
     def write(self) -> Path:
         """Write the report to <store>/reports/ingest-<dataset>-<model>.json (the latest run of that pair)."""
@@ -49,6 +86,8 @@ class IngestReport:
         lines = [f"ingest {self.dataset} x {self.model} ({self.engine}): {self.selected} selected, "
                  f"{self.already_embedded} already embedded, {self.embedded} embedded, {len(self.bad)} bad, "
                  f"{self.seconds:.1f} s ({self.items_per_second:.1f} items/s)"]
+        if self.timing.batches:
+            lines.append(f"  {self.timing.line()}")
         if self.precompute_error:
             lines.append(f"  precompute skipped: {self.precompute_error}")
         lines += [f"  bad {b['item_id']}: {b['reason']}" for b in self.bad[:shown]]

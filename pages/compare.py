@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.figures.heatmap import color_range, heatmap_figure
 from dashboard.figures.scatter import pair_scatter
-from dashboard.ui import compute, loaders
+from dashboard.ui import compute, loaders, uncertainty
 from dashboard.ui.export import table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.items import selection_summary
@@ -69,6 +69,8 @@ with shown_errors():
     base = metrics[metrics["model"] == view.models[0]].set_index("pair")[numeric]
     diffs = pd.concat([(metrics[metrics["model"] == m].set_index("pair")[numeric] - base).assign(model=m)
                        for m in view.models[1:]]).reset_index()
+    source = uncertainty.source_of(view)
+    metrics = uncertainty.with_intervals(metrics, {m: uncertainty.pair_intervals(source, m) for m in view.models})
     st.dataframe(metrics, hide_index=True)
     st.caption(f"Differences to {view.models[0]}:")
     st.dataframe(diffs, hide_index=True)
@@ -79,6 +81,13 @@ with shown_errors():
     table = disagreement(view.models, ids)
     st.dataframe(table.head(25), hide_index=True)
     table_buttons(table, "compare-disagreement", "cmp_disagree")
+
+    st.subheader("Which differences are outside the paired-bootstrap interval")
+    st.caption(f"Both models resampled on the same items ({uncertainty.BOOTSTRAP_B} resamples); significant = the "
+               f"{uncertainty.LABEL} of the difference to {view.models[0]} excludes 0.")
+    paired = uncertainty.paired_table(source, tuple(view.models), tuple(ids))
+    st.dataframe(paired, hide_index=True)
+    table_buttons(paired, "compare-paired-bootstrap", "cmp_paired")
 
 if picked:
     st.subheader("Selection (the same in every model)")

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard.figures.heatmap import color_range, heatmap_figure
 from dashboard.figures.landscape import landscape_figure
 from dashboard.figures.scatter import pair_scatter
-from dashboard.ui import compute, loaders, widgets
+from dashboard.ui import compute, loaders, uncertainty, widgets
 from dashboard.ui.export import figure_buttons, table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.sidebar import View, sidebar
@@ -19,11 +19,15 @@ st.title("Gap")
 view: View = sidebar()
 models = loaders.models_for(view.store, view.version, view.dataset)
 st.caption(f"{len(view.item_ids):,} items in view; metrics are computed on the items in view (on a sample of "
-           f"{compute.METRICS_SAMPLE:,} pairs when there are more, see column n).")
+           f"{compute.METRICS_SAMPLE:,} pairs when there are more, see column n). Intervals: "
+           f"{uncertainty.LABEL}, {uncertainty.BOOTSTRAP_B} bootstrap resamples of the items (loss and recall at "
+           f"a fixed gallery).")
 
 st.subheader("Metrics for every modality pair")
 with shown_errors(), st.spinner("Computing metrics…"):
     table = pd.concat([compute.pair_metrics(view.key, m) for m in models], ignore_index=True)
+    source = uncertainty.source_of(view)
+    table = uncertainty.with_intervals(table, {m: uncertainty.pair_intervals(source, m) for m in models})
     st.dataframe(table, hide_index=True, width="stretch")
     table_buttons(table, f"gap-metrics-{view.dataset}", "gap_table")
 

@@ -42,6 +42,31 @@ def loss_from_scan(result: Scan, kind: str) -> float:
     return 0.5 * (a_to_b + b_to_a)
 
 
+def loss_terms(result: Scan, kind: str) -> np.ndarray:
+    """Each pair's term of the loss: their mean is loss_from_scan (negatives fixed to the batch of the scan)."""
+    leave_one_out = kind == "infoloob"
+    a_to_b, b_to_a = result.row_lse(leave_one_out) - result.diagonal, result.col_lse(leave_one_out) - result.diagonal
+    if kind == "image_to_text":
+        return a_to_b
+    if kind == "text_to_image":
+        return b_to_a
+    return 0.5 * (a_to_b + b_to_a)
+
+
+def batch_loss_terms(a: np.ndarray, b: np.ndarray, kind: str, scale: float, batch_size: int) -> np.ndarray:
+    """Each pair's loss term within its consecutive batch; NaN for the dropped remainder."""
+    x, y = normalize(a, "first modality"), normalize(b, "second modality")
+    size = check_options(kind, scale, batch_size, len(x))
+    terms = np.full(len(x), np.nan)
+    if size <= SMALL_BATCH < len(x):
+        used = (len(x) // size) * size
+        terms[:used] = loss_terms(_small_batches(x, y, size, float(scale)), kind)
+        return terms
+    for i in range(0, len(x) - size + 1, size):
+        terms[i:i + size] = loss_terms(scan(x[i:i + size], y[i:i + size], float(scale)), kind)
+    return terms
+
+
 def check_options(kind: str, scale: float, batch_size: int | None, n: int) -> int:
     """Validate the loss options for n pairs; the batch size to use."""
     if kind not in KINDS:

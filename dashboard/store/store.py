@@ -12,6 +12,7 @@ import pandas as pd
 
 from dashboard.errors import GapscopeError
 from dashboard.store import metadata, schema
+from dashboard.store.appender import EmbeddingAppender
 from dashboard.store.validate import check_vectors
 from dashboard.store.vectors import VectorTables, table_name
 
@@ -184,6 +185,17 @@ class Store:
             con.execute("INSERT OR IGNORE INTO vector_tables VALUES (?, ?, ?, ?)", [dataset, model, name, dim])
         vectors = np.asarray(vectors, dtype=np.float64 if exact else np.float32)
         return self._vectors.upsert(name, modality, item_ids, vectors)
+
+    def embedding_appender(self, dataset: str, model: str) -> EmbeddingAppender:
+        """A bulk writer of (dataset, model)'s embeddings, checked once here (see dashboard.store.appender)."""
+        info, record = self.dataset(dataset), self.model(model)
+        dim = self._expected_dim(dataset, model, record["dim"], ())
+        if dim <= 0:
+            raise GapscopeError(f"model {model!r}: no fixed dimension to append embeddings of")
+        name = table_name(dataset, model)
+        with self._db(write=True) as con:
+            con.execute("INSERT OR IGNORE INTO vector_tables VALUES (?, ?, ?, ?)", [dataset, model, name, dim])
+        return EmbeddingAppender(self._vectors, name, dim, info["modalities"], f"dataset {dataset!r}, model {model!r}")
 
     def _expected_dim(self, dataset: str, model: str, model_dim: int, shape: tuple[int, ...]) -> int:
         """The dimension new embeddings must have: the table's if it exists, else the model's (any if 0)."""

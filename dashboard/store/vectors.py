@@ -62,6 +62,33 @@ class VectorTables:
         table.merge_insert("key").when_not_matched_insert_all().execute(data)
         return len(keys)
 
+    def ensure(self, name: str, dim: int, value_type: pa.DataType = pa.float32()) -> pa.DataType:
+        """Create the table if it does not exist; the value type of its vectors."""
+        if name not in self.names():
+            self._db.create_table(name, schema=_schema(dim, value_type))
+            return value_type
+        return self.open(name).schema.field("vector").type.value_type
+
+    def append(self, name: str, rows: dict[str, tuple[list[str], np.ndarray]],
+               value_type: pa.DataType = pa.float32()) -> int:
+        """Append every modality's (ids, vectors) to an existing table in one commit (the keys must be new)."""
+        dtype = value_type.to_pandas_dtype()
+        parts = [(m, ids, np.ascontiguousarray(v, dtype=dtype)) for m, (ids, v) in rows.items() if len(ids)]
+        if not parts:
+            return 0
+        dim = parts[0][2].shape[1]
+        flat = pa.array(np.concatenate([v.reshape(-1) for _, _, v in parts]), type=value_type)
+        ids = [str(i) for _, item_ids, _ in parts for i in item_ids]
+        modalities = [m for m, item_ids, _ in parts for _ in item_ids]
+        data = pa.table({
+            "key": pa.array([f"{m}/{i}" for m, i in zip(modalities, ids)], pa.string()),
+            "item_id": pa.array(ids, pa.string()),
+            "modality": pa.array(modalities, pa.string()),
+            "vector": pa.FixedSizeListArray.from_arrays(flat, dim),
+        })
+        self.open(name).add(data)
+        return len(ids)
+
     def read(self, name: str, modality: str | None = None) -> pa.Table:
         """All rows of a table (one modality if given) as Arrow: item_id, modality, vector."""
         query = self.open(name).search().select(["item_id", "modality", "vector"]).limit(None)

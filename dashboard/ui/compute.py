@@ -128,6 +128,7 @@ def with_text(points: pd.DataFrame, key: ViewKey) -> pd.DataFrame:
 @st.cache_data(max_entries=64, show_spinner=False)
 def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict:
     """The store's metrics artefact of (dataset, model), else compute_metrics on at most METRICS_SAMPLE pairs."""
+    from dashboard.intervals import DEFAULT_B
     from dashboard.metrics import compute_metrics, logit_bias_of
 
     stored = loaders.artifact_json(path, version, dataset, model, artifacts.METRICS, "summary")
@@ -143,7 +144,7 @@ def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict
     record = loaders.model_record(path, version, model)
     result = compute_metrics({m: v[rows] for m, v in full.vectors.items()}, modalities, float(record["logit_scale"]),
                              None if texts.isna().all() else texts.fillna("").tolist(), clusters=min(10, len(ids)),
-                             logit_bias=logit_bias_of(record))
+                             logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
     return {**result, "source": "computed" if len(ids) == len(full) else f"computed on {len(ids)} sampled pairs"}
 
 

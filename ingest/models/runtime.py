@@ -219,12 +219,14 @@ class TorchEncoder:
         """CPU-side preparation of one decoded input; raises BadItem."""
         return self._step(modality).prepare(decoded)
 
-    def encode(self, modality: str, batch: list[Any]) -> np.ndarray:
-        """float32 embeddings of a batch of prepared inputs, shape (len(batch), dim)."""
+    def encode(self, modality: str, batch: Any) -> np.ndarray:
+        """float32 embeddings of a batch of prepared inputs (a list, or the stacked tensor the engine collated),
+        shape (len(batch), dim)."""
         step = self._step(modality)
-        if not batch:
+        if len(batch) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        inputs = to_device(step.collate(batch), self.device)
+        stacked = isinstance(batch, torch.Tensor) and step.collate is stack
+        inputs = to_device(batch if stacked else step.collate(list(batch)), self.device)
         with inference(self.device, self.dtype):
             out = step.embed(inputs)
         return out.float().cpu().numpy()

@@ -211,12 +211,14 @@ class TinyEncoder:
         grams = [decoded[k:k + 3] for k in range(max(1, len(decoded) - 2))]
         return torch.tensor([zlib.crc32(g.encode()) % 997 for g in grams], dtype=torch.long)
 
-    def encode(self, modality: str, batch: list[Any]) -> np.ndarray:
-        """Embeddings of a batch."""
+    def encode(self, modality: str, batch: Any) -> np.ndarray:
+        """Embeddings of a batch (a list, or one stacked tensor)."""
         import torch
 
         with torch.inference_mode():
-            if modality in ("text", "molecule"):
+            if isinstance(batch, torch.Tensor):  # same-shape inputs, stacked by the engine's collate
+                out = self.layers[modality](batch)
+            elif modality in ("text", "molecule"):
                 offsets = torch.tensor([0] + [len(b) for b in batch[:-1]]).cumsum(0)
                 out = self.layers[modality](torch.cat(batch), offsets)
             else:

@@ -9,7 +9,9 @@ import pandas as pd
 
 from dashboard.store import Store
 from ingest.datasets import open_dataset
-from ingest.engine import Options, ingest_source, run_ingest
+from ingest.engine import run_ingest
+from ingest.local_engine import ingest_source
+from ingest.plan import Options
 from ingest_helpers import TinyEncoder, bomb_png, build_audioset, build_cloome, build_coco, build_generic, tone
 
 FAST = {"workers": 0, "progress": False, "precompute": False}

@@ -10,7 +10,7 @@ from dashboard.cli import main
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from ingest.base import Record
-from ingest.engine import select
+from ingest.plan import select
 from ingest_helpers import build_coco
 
 

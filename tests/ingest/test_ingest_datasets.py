@@ -13,7 +13,9 @@ from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from ingest.base import BadItem
 from ingest.datasets import decoding, list_datasets, open_dataset
-from ingest.engine import Options, ingest_source, run_ingest
+from ingest.engine import run_ingest
+from ingest.local_engine import ingest_source
+from ingest.plan import Options
 from ingest_helpers import (COCO, DIFFUSION, TinyEncoder, build_audioset, build_cloome, build_coco, build_diffusiondb,
                             build_generic, build_sensors, build_webdataset, prompts)
 

@@ -1,0 +1,42 @@
+"""Bulk appends of one (dataset, model)'s embeddings: checked once, then one LanceDB commit per call.
+
+`Store.add_embeddings` re-reads the dataset, the model and the table's dimension and merges on the key (a scan of
+every stored key) on each call: right for imports, a fixed cost per batch for an ingest. The appender (from
+`Store.embedding_appender`) does those checks once, reads the stored keys once, and appends only keys it has not
+seen, all modalities in one commit: idempotent while it is the only writer of its table (one ingest per pair).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from dashboard.errors import GapscopeError
+from dashboard.store.validate import check_vectors
+from dashboard.store.vectors import VectorTables
+
+
+class EmbeddingAppender:
+    """Appends new (modality, item) embeddings of one vector table; keys already stored are left out."""
+
+    def __init__(self, tables: VectorTables, name: str, dim: int, modalities: list[str], what: str) -> None:
+        self.tables, self.name, self.dim, self.modalities, self.what = tables, name, dim, modalities, what
+        self.value_type: pa.DataType = tables.ensure(name, dim)
+        self.stored: dict[str, set[str]] = {m: set() for m in modalities} | tables.ids(name)
+
+    def append(self, rows: dict[str, tuple[list[str], np.ndarray]]) -> int:
+        """Check and append each modality's (ids, vectors) not yet stored; returns the rows written."""
+        fresh = {}
+        for modality, (ids, vectors) in rows.items():
+            if modality not in self.modalities:
+                raise GapscopeError(f"{self.what}: the dataset has no modality {modality!r} "
+                                    f"(has {', '.join(self.modalities)})")
+            ids = [str(i) for i in ids]
+            check_vectors(f"{self.what}, {modality}", ids, vectors, self.dim)
+            keep = [k for k, item in enumerate(ids) if item not in self.stored[modality]]
+            if len(set(ids[k] for k in keep)) != len(keep):
+                raise GapscopeError(f"{self.what}, {modality}: an item id occurs twice in one append")
+            fresh[modality] = ([ids[k] for k in keep], np.asarray(vectors)[keep] if len(keep) < len(ids) else vectors)
+        written = self.tables.append(self.name, fresh, self.value_type)
+        for modality, (ids, _) in fresh.items():
+            self.stored[modality].update(ids)
+        return written

@@ -1,0 +1,93 @@
+"""Bootstrap intervals of the view's metrics for the Gap and Compare pages (dashboard.intervals), cached.
+
+Intervals are computed on the items the metrics table uses (the seeded sample of at most compute.METRICS_SAMPLE
+pairs of the view), B = BOOTSTRAP_B resamples, CONFIDENCE; tables name their columns as compute.pair_metrics does.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.analysis.bootstrap import resample_counts
+from dashboard.intervals import (DEFAULT_B, ItemTerms, estimate_tree, every_pair_terms, interval_tree,
+                                 paired_differences, replicates)
+from dashboard.ui import compute, loaders
+from dashboard.ui.sidebar import View
+
+BOOTSTRAP_B = DEFAULT_B
+CONFIDENCE = 0.95
+SEED = 0
+LABEL = f"{CONFIDENCE:.0%} CI"
+Source = tuple  # (view key, store path, store version, sample seed): what the cached functions read
+
+
+def source_of(view: View) -> Source:
+    """The view's key with the store, version and sample seed that the metrics table uses."""
+    return view.key, view.store, view.version, int(view.subset["seed"])
+
+
+def _terms(source: Source, model: str, ids: list[str] | None = None) -> ItemTerms:
+    """Per-item terms of the model on the view's metrics sample (of `ids`, in that order, when given)."""
+    key, store, version, seed = source
+    all_ids, blocks = compute.vectors(key, model)
+    rows = np.arange(len(all_ids))
+    if ids is not None:
+        position = {item: k for k, item in enumerate(all_ids)}
+        rows = np.asarray([position[i] for i in ids], dtype=int)
+    if len(rows) > compute.METRICS_SAMPLE:
+        rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), compute.METRICS_SAMPLE, replace=False))]
+    scale = float(loaders.model_record(store, version, model)["logit_scale"])
+    return every_pair_terms({m: v[rows] for m, v in blocks.items()}, scale)
+
+
+def pair_columns(tree: dict, a: str, b: str) -> dict:
+    """The leaves of one pair's figures, keyed by compute.pair_metrics's column names."""
+    pair, out = f"{a}_{b}", {"distance": tree["gap_distances"][f"{a}_{b}"]}
+    out |= {name: tree[name][pair] for name in ("loss", "alignment", "relative_gap", "matched_cosine",
+                                                 "unmatched_cosine") if pair in tree.get(name, {})}
+    for x, y in ((a, b), (b, a)):
+        out |= {f"R@{k} {x}→{y}": v for k, v in tree["recall_at_k"].get(f"{x}_to_{y}", {}).items()}
+    out |= {f"uniformity {m}": tree["uniformity"][m] for m in (a, b)}
+    return out
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pair_intervals(source: Source, model: str) -> dict[str, dict[str, list[float]]]:
+    """{pair "a_b": {column: [lo, hi]}} for every modality pair of the view."""
+    terms = _terms(source, model)
+    tree = interval_tree(replicates(terms, resample_counts(terms.n, BOOTSTRAP_B, SEED)), estimate_tree(terms),
+                         CONFIDENCE)
+    return {f"{a}_{b}": pair_columns(tree, a, b) for a, b in terms.pairs}
+
+
+def format_interval(interval: list[float]) -> str:
+    """"[lo, hi]" with three decimals."""
+    return f"[{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str, list[float]]]]) -> pd.DataFrame:
+    """The metrics table with a "<column> 95% CI" text column after every column that has an interval
+    (intervals by model, then pair, then column)."""
+    out = table.copy()
+    for column in list(table.columns):
+        found = [intervals.get(r.model, {}).get(r.pair, {}).get(column) for r in table.itertuples()]
+        if any(f is not None for f in found):
+            texts = [format_interval(f) if f is not None else "" for f in found]
+            out.insert(out.columns.get_loc(column) + 1, f"{column} {LABEL}", texts)
+    return out
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def paired_table(source: Source, models: tuple[str, ...], ids: tuple[str, ...]) -> pd.DataFrame:
+    """Per later model, pair and metric: its difference to the first model on the same items, the paired-bootstrap
+    interval of that difference and whether the difference is outside it (the interval excludes 0)."""
+    base, rows = _terms(source, models[0], list(ids)), []
+    for model in models[1:]:
+        verdicts = paired_differences(base, _terms(source, model, list(ids)), BOOTSTRAP_B, CONFIDENCE, SEED)
+        for a, b in base.pairs:
+            for column, verdict in pair_columns(verdicts, a, b).items():
+                rows.append({"model": model, "pair": f"{a}_{b}", "metric": column,
+                             "difference": verdict["difference"], LABEL: format_interval(verdict["interval"]),
+                             "significant": verdict["significant"]})
+    return pd.DataFrame(rows)
