@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 STORE ?= data/demo
+# Amumo's exports (DiffusionDB part of the demo): the shared folder beside the repository, as the tests read it.
+AMUMO_REFERENCE ?= ../shared/amumo-reference
 PORT ?= 8501
 APT_PACKAGES := chromium openclipart-svg openclipart-png fonts-dejavu-core
 # Meta's ImageBind package and the two it imports; their metadata pins an older torch, so they go in without deps.
 IMAGEBIND_NO_DEPS := imagebind-unofficial==0.1.1 torchaudio==2.11.0 pytorchvideo==0.1.5
 
-.PHONY: demo test venv install-app install-dev imagebind system-packages demo-data bench clean
+.PHONY: demo test venv install-app install-dev imagebind system-packages demo-data demo-diffusiondb bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +43,11 @@ test: system-packages install-dev imagebind
 
 demo-data: system-packages install-dev
 	$(BIN)/gapscope build-demo --store $(STORE)
+	$(BIN)/gapscope build-demo-diffusiondb --store $(STORE) --reference $(AMUMO_REFERENCE)
+
+# The DiffusionDB step alone, on the existing store (reimports nothing already there; recomputes its artefacts).
+demo-diffusiondb: install-app
+	$(BIN)/gapscope build-demo-diffusiondb --store $(STORE) --reference $(AMUMO_REFERENCE)
 
 bench: install-dev
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

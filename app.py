@@ -1,10 +1,12 @@
 """gapscope dashboard: `streamlit run app.py` (or `gapscope app --store S`). The store comes from the URL's
-`store` parameter, else $GAPSCOPE_STORE, else data/demo."""
+`store` parameter, else $GAPSCOPE_STORE, else data/demo. Everything loads offline: the page icon is an emoji (an
+inline SVG in the browser; a ":material/...:" page icon would be fetched from fonts.gstatic.com) and the navigation's
+Material icons come from the font bundled with Streamlit."""
 from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="gapscope", page_icon=":material/join_inner:", layout="wide")
+st.set_page_config(page_title="gapscope", page_icon="🌓", layout="wide")
 
 HERE = Path(__file__).resolve().parent
 PAGES = [

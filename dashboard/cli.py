@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dashboard.errors import GapscopeError
+from dashboard.options import check_modalities
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOSSES = ["infonce", "image_to_text", "text_to_image", "infoloob"]
 
 
 def _csv_list(text: str) -> list[str]:
-    """Parse `a,b,c` into a list."""
-    return [part.strip() for part in text.split(",") if part.strip()]
+    """Parse `a,b,c` into a list (empty entries kept, so that the option's check can name them)."""
+    return [part.strip() for part in text.split(",")]
 
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +34,10 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
                        help="the matrix blocks in order (default image,text; image,text,audio for 3N; image,molecule for CLOOME)")
     amumo.add_argument("--name", help="dataset name (default: the folder's name)")
     amumo.add_argument("--logit-scale", type=float, help="override the logit scale (default: Amumo's per model)")
+    amumo.add_argument("--replace", action="store_true",
+                       help="replace a dataset of the same name whose items or similarities differ (default: refuse)")
+    amumo.add_argument("--model-prefix", default="",
+                       help="prefix the models' names (a name already used by another model is refused otherwise)")
     amumo.set_defaults(handler=_run_import_amumo)
     emb = kinds.add_parser("embeddings", help="vectors from .npy/.npz/Parquet with a metadata CSV/Parquet")
     emb.add_argument("--store", required=True, type=Path, help="store folder (created if missing)")
@@ -50,13 +55,16 @@ def _run_import_amumo(args: argparse.Namespace) -> Any:
     """Import an Amumo export."""
     from dashboard.importers.amumo import import_amumo
 
-    return import_amumo(args.folder, args.store, args.modalities, args.name, args.logit_scale)
+    return import_amumo(args.folder, args.store, args.modalities, args.name, args.logit_scale,
+                        replace=args.replace, model_prefix=args.model_prefix)
 
 
 def _run_import_embeddings(args: argparse.Namespace) -> Any:
     """Import precomputed embeddings."""
     from dashboard.importers.embeddings import import_embeddings
 
+    if args.modalities is not None:
+        check_modalities(args.modalities, "--modalities")
     return import_embeddings(args.store, args.dataset, args.model, args.vectors, args.metadata,
                              args.modalities, args.logit_scale)
 
@@ -92,7 +100,8 @@ def _run_metrics(args: argparse.Namespace) -> Any:
     from dashboard.store import Store
 
     store = Store.open(args.store)
-    modalities = args.modalities or store.dataset(args.dataset)["modalities"]
+    modalities = args.modalities if args.modalities is not None else store.dataset(args.dataset)["modalities"]
+    check_modalities(modalities, "--modalities", at_least=2)
     model = store.model(args.model)
     paired = store.pairs(args.dataset, args.model, modalities)
     if len(paired) == 0:
@@ -177,12 +186,12 @@ def _run_app(args: argparse.Namespace) -> Any:
     from dashboard.store import Store
 
     Store.open(args.store)
-    app = REPO_ROOT / "app.py"
-    if not app.is_file():
-        raise GapscopeError(f"{app}: missing; run the dashboard from a checkout of the repository (pip install -e .)")
+    from dashboard.app_files import app_root
+
+    root = app_root()
     env = app_environment(args.store, args.store_roots)
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
-    return subprocess.call(command, env=env, cwd=REPO_ROOT)
+    command = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(args.port)]
+    return subprocess.call(command, env=env, cwd=root)
 
 
 def app_environment(store: Path, roots: list[Path] | None) -> dict[str, str]:

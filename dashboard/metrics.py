@@ -22,6 +22,7 @@ from dashboard.analysis.retrieval import ranks_both, recall_at_k
 from dashboard.analysis.sigmoid_loss import sigmoid_loss
 from dashboard.errors import GapscopeError
 from dashboard.intervals import item_terms, metric_intervals
+from dashboard.options import check_modalities
 
 CLUSTER_METHODS = ("amumo", "kmeans")
 DEFAULT_CLUSTER_METHOD = "kmeans"
@@ -34,9 +35,8 @@ def logit_bias_of(model: dict) -> float | None:
 
 
 def _check(vectors: dict[str, np.ndarray], modalities: list[str]) -> None:
-    """At least two known modalities with the same number of rows."""
-    if len(modalities) < 2:
-        raise GapscopeError(f"metrics: need at least two modalities, got {modalities}")
+    """At least two distinct known modalities with the same number of rows."""
+    check_modalities(list(modalities), "metrics: modalities", at_least=2)
     missing = [m for m in modalities if m not in vectors]
     if missing:
         raise GapscopeError(f"metrics: no embeddings for modality {missing[0]!r}")

@@ -74,8 +74,11 @@ def check_options(kind: str, scale: float, batch_size: int | None, n: int) -> in
     if not np.isfinite(scale) or scale <= 0:
         raise GapscopeError(f"loss: logit scale must be a positive number, got {scale}")
     size = n if batch_size is None else int(batch_size)
-    if size < 1 or size > n or (kind == "infoloob" and size < 2):
+    if size < 1 or size > n:
         raise GapscopeError(f"loss: batch size {batch_size} does not fit {n} pairs")
+    if size < 2:
+        raise GapscopeError(f"loss: batch size {size} has no negatives (a contrastive loss needs at least 2 pairs "
+                            "per batch)")
     return size
 
 

@@ -6,7 +6,7 @@ bad folder leaves the store as it was.
 """
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +15,8 @@ import pandas as pd
 
 from dashboard.analysis.gram import embeddings_from_gram
 from dashboard.errors import GapscopeError
-from dashboard.store import Store
-from dashboard.store.artifacts import PROJECTION, projection_key
+from dashboard.importers.text_files import read_csv, read_meta, read_utf8
+from dashboard.options import check_modalities
 from dashboard.store.validate import check_vectors
 from dashboard.thumbnails import open_image, thumbnail_bytes
 
@@ -24,6 +24,7 @@ from dashboard.thumbnails import open_image, thumbnail_bytes
 # stores logit_scale = 4.6052, so its scale is exp(4.6052) = 100.003, not 100: Amumo's losses need the exact value.
 KNOWN_SCALES = (("cloome", 1.0), ("cloob", 30.0), ("cyclip", float(np.exp(4.6052))), ("clip", 100.0), ("imagebind", 1.0))
 SYMMETRY_TOLERANCE = 1e-6
+COSINE_TOLERANCE = 1e-4  # Amumo's float32 exports are within 6e-7 of a unit diagonal and of [-1, 1]
 
 
 @dataclass
@@ -34,6 +35,8 @@ class AmumoModel:
     vectors: dict[str, np.ndarray]
     meta: dict | None
     logit_scale: float
+    stem: str
+    path: Path
 
 
 @dataclass
@@ -54,16 +57,31 @@ def default_logit_scale(model: str) -> float:
 
 
 def _read_prompts(folder: Path) -> list[str]:
-    """The captions (or SMILES), one per line."""
+    """The captions (or SMILES), one per line: UTF-8 (a BOM is dropped); trailing empty lines are ignored."""
     path = folder / "prompts.txt"
     if not path.is_file():
         raise GapscopeError(f"{path}: missing (an Amumo export needs prompts.txt)")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_utf8(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
         raise GapscopeError(f"{path}: no prompts")
     return lines
+
+
+def fit_prompts(path: Path, lines: list[str], n: int, matrix: Path, k: int) -> list[str]:
+    """The n captions of n items: Amumo writes a caption that holds a line break as is, leaving an empty line more
+    than the matrix has items; such empty lines are dropped when that makes the count fit."""
+    if len(lines) == n:
+        return lines
+    if len(lines) < n:
+        raise GapscopeError(f"{matrix}: {n * k} rows, expected {len(lines) * k} (items x modalities)")
+    empty = [i for i, line in enumerate(lines) if not line.strip()]
+    if len(empty) == len(lines) - n:
+        return [line for line in lines if line.strip()]
+    where = f"line {empty[0] + 1} is empty" if empty else "no line is empty"
+    raise GapscopeError(f"{path}: {len(lines)} lines for the {n} items of {matrix.name} ({where}; "
+                        "a caption with a line break?)")
 
 
 def _read_items(folder: Path, prompts: list[str], modalities: list[str], thumbnails: bool) -> pd.DataFrame:
@@ -84,7 +102,7 @@ def _read_items(folder: Path, prompts: list[str], modalities: list[str], thumbna
             frame["thumbnail"] = [_thumbnail(p) for p in paths]
     infos = folder / "infos.csv"
     if infos.is_file():
-        extra = pd.read_csv(infos, index_col=0)
+        extra = read_csv(infos, index_col=0)
         if len(extra) != n:
             raise GapscopeError(f"{infos}: {len(extra)} rows but prompts.txt has {n}")
         for column in extra.columns:
@@ -100,27 +118,46 @@ def _thumbnail(path: Path) -> bytes:
         raise GapscopeError(f"{path}: {exc}") from exc
 
 
-def _read_matrix(path: Path, expected: int) -> np.ndarray:
-    """A similarity matrix, checked to be square, symmetric, finite and of the expected size."""
+def _read_matrix(path: Path, k: int) -> np.ndarray:
+    """A similarity matrix, checked to be square, of whole blocks of k modalities, finite, symmetric and cosine."""
     try:
         matrix = np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError as exc:
+    except (ValueError, UnicodeDecodeError) as exc:
         raise GapscopeError(f"{path}: not a numeric CSV matrix ({exc})".splitlines()[0]) from exc
     if matrix.shape[0] != matrix.shape[1]:
         raise GapscopeError(f"{path}: not square ({matrix.shape[0]}x{matrix.shape[1]})")
-    if matrix.shape[0] != expected:
-        raise GapscopeError(f"{path}: {matrix.shape[0]} rows, expected {expected} (items x modalities)")
+    if matrix.shape[0] % k or not matrix.size:
+        raise GapscopeError(f"{path}: {matrix.shape[0]} rows, not a whole number of items x {k} modalities")
     if not np.isfinite(matrix).all():
         raise GapscopeError(f"{path}: contains NaN or infinite values")
     asymmetry = float(np.abs(matrix - matrix.T).max())
     if asymmetry > SYMMETRY_TOLERANCE:
         raise GapscopeError(f"{path}: not symmetric (max |S - S^T| = {asymmetry:.3g})")
+    check_cosine(path, matrix)
     return matrix
 
 
-def _read_model(path: Path, n: int, modalities: list[str], logit_scale: float | None) -> AmumoModel:
+def check_cosine(path: Path, matrix: np.ndarray) -> None:
+    """Refuse a matrix that is not one of cosine similarities: unit diagonal and values in [-1, 1], within rounding
+    (a zero diagonal, an embedding left empty, is named as such)."""
+    diagonal = np.diag(matrix)
+    empty = np.flatnonzero(diagonal <= 1e-12)
+    if empty.size:
+        return
+    off_unit = np.abs(diagonal - 1.0)
+    if off_unit.max() > COSINE_TOLERANCE:
+        row = int(off_unit.argmax())
+        raise GapscopeError(f"{path}: not a cosine matrix: diagonal cell ({row}, {row}) is {diagonal[row]:.6g}, not 1")
+    beyond = np.abs(matrix) - 1.0
+    if beyond.max() > COSINE_TOLERANCE:
+        row, column = np.unravel_index(int(beyond.argmax()), matrix.shape)
+        raise GapscopeError(f"{path}: not a cosine matrix: cell ({row}, {column}) is {matrix[row, column]:.6g}, "
+                            "outside [-1, 1]")
+
+
+def _read_model(path: Path, matrix: np.ndarray, n: int, modalities: list[str], logit_scale: float | None,
+                prefix: str) -> AmumoModel:
     """One model: its Gram matrix as embeddings per modality, plus Amumo's meta numbers if present."""
-    matrix = _read_matrix(path, n * len(modalities))
     empty = np.flatnonzero(np.diag(matrix) <= 1e-12)
     if empty.size:
         row = int(empty[0])
@@ -130,10 +167,9 @@ def _read_model(path: Path, n: int, modalities: list[str], logit_scale: float | 
     ids = [str(i) for i in range(n)]
     for modality, block in vectors.items():
         check_vectors(f"{path} ({modality})", ids, block, rows.shape[1])
-    meta_path = path.with_name(f"{path.stem}_meta_info.json")
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else None
+    meta = read_meta(path.with_name(f"{path.stem}_meta_info.json"))
     scale = logit_scale if logit_scale is not None else default_logit_scale(path.stem)
-    return AmumoModel(path.stem, vectors, meta, scale)
+    return AmumoModel(prefix + path.stem, vectors, meta, scale, path.stem, path)
 
 
 def _read_projections(folder: Path, n: int, modalities: list[str]) -> pd.DataFrame | None:
@@ -141,7 +177,7 @@ def _read_projections(folder: Path, n: int, modalities: list[str]) -> pd.DataFra
     path = folder / "projections.csv"
     if not path.is_file():
         return None
-    wide = pd.read_csv(path)
+    wide = read_csv(path)
     if len(wide) != n * len(modalities):
         raise GapscopeError(f"{path}: {len(wide)} rows, expected {n * len(modalities)}")
     base = pd.DataFrame({"item_id": [str(i % n) for i in range(len(wide))],
@@ -151,56 +187,63 @@ def _read_projections(folder: Path, n: int, modalities: list[str]) -> pd.DataFra
         stem = column[:-2]
         model, _, method = stem.rpartition("_")
         if f"{stem}_y" in wide.columns and model:
+            _check_numeric(path, wide, [column, f"{stem}_y"])
             part = base.assign(model=model, method=method.lower(), x=wide[column].to_numpy(), y=wide[f"{stem}_y"].to_numpy())
             parts.append(part)
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
+def _check_numeric(path: Path, wide: pd.DataFrame, columns: list[str]) -> None:
+    """Refuse projection columns that are not finite numbers, naming the column and row."""
+    for column in columns:
+        values = pd.to_numeric(wide[column], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise GapscopeError(f"{path}: column {column} row {int(bad[0]) + 2} is {wide[column].iloc[bad[0]]!r}, "
+                                "not a finite number")
+
+
+def check_options(modalities: list[str], name: str | None, logit_scale: float | None, prefix: str) -> None:
+    """Refuse options that cannot make a dataset: duplicate or empty modalities, a bad name, scale or prefix."""
+    check_modalities(modalities, "--modalities")
+    if name is not None and not name.strip():
+        raise GapscopeError("--name: the dataset name is empty")
+    if logit_scale is not None and (not math.isfinite(logit_scale) or logit_scale <= 0):
+        raise GapscopeError(f"--logit-scale: must be a positive finite number, got {logit_scale}")
+    if prefix and prefix != prefix.strip():
+        raise GapscopeError(f"--model-prefix: {prefix!r} starts or ends with white space")
+
+
 def read_amumo(folder: str | Path, modalities: list[str] | None = None, name: str | None = None,
-               logit_scale: float | None = None, thumbnails: bool = True) -> AmumoExport:
+               logit_scale: float | None = None, thumbnails: bool = True, model_prefix: str = "") -> AmumoExport:
     """Read and check a whole export folder without touching any store."""
+    modalities = ["image", "text"] if modalities is None else list(modalities)
+    check_options(modalities, name, logit_scale, model_prefix)
     folder = Path(folder)
     if not folder.is_dir():
         raise GapscopeError(f"{folder}: not a folder")
-    modalities = modalities or ["image", "text"]
-    prompts = _read_prompts(folder)
-    items = _read_items(folder, prompts, modalities, thumbnails)
-    matrices = sorted(p for p in (folder / "similarities").glob("*.csv"))
-    if not matrices:
+    lines = _read_prompts(folder)
+    paths = sorted(p for p in (folder / "similarities").glob("*.csv"))
+    if not paths:
         raise GapscopeError(f"{folder / 'similarities'}: no similarity matrices (*.csv)")
-    models = [_read_model(p, len(prompts), modalities, logit_scale) for p in matrices]
-    projections = _read_projections(folder, len(prompts), modalities)
+    k = len(modalities)
+    matrices = {p: _read_matrix(p, k) for p in paths}
+    n = len(next(iter(matrices.values()))) // k
+    prompts = fit_prompts(folder / "prompts.txt", lines, n, paths[0], k)
+    for path, matrix in matrices.items():
+        if len(matrix) != n * k:
+            raise GapscopeError(f"{path}: {len(matrix)} rows, expected {n * k} (items x modalities)")
+    items = _read_items(folder, prompts, modalities, thumbnails)
+    models = [_read_model(p, m, n, modalities, logit_scale, model_prefix) for p, m in matrices.items()]
+    projections = _read_projections(folder, n, modalities)
     return AmumoExport(name or folder.name, modalities, items, models, projections)
 
 
-def write_export(export: AmumoExport, store: Store, source: str) -> dict:
-    """Write a checked export into a store; returns a summary."""
-    store.add_dataset(export.name, export.modalities, kind="amumo", source=source,
-                      description=f"Amumo export {Path(source).name}")
-    added = store.add_items(export.name, export.items)
-    for model in export.models:
-        store.add_model(model.name, export.modalities, 0, model.logit_scale, family="amumo-gram", source=source)
-        for modality, block in model.vectors.items():
-            store.add_embeddings(export.name, model.name, modality, list(export.items["item_id"]), block, exact=True)
-        if model.meta is not None:
-            store.put_json(export.name, model.name, "amumo_meta", "meta_info", model.meta)
-        _write_projections(export, model.name, store)
-    return {"dataset": export.name, "items_added": added, "models": [m.name for m in export.models]}
-
-
-def _write_projections(export: AmumoExport, model: str, store: Store) -> None:
-    """Store Amumo's own projections of one model as projection artefacts (method pca/umap/tsne)."""
-    if export.projections is None:
-        return
-    mine = export.projections[export.projections["model"] == model]
-    for method, frame in mine.groupby("method"):
-        store.put_frame(export.name, model, PROJECTION, projection_key(str(method)),
-                        frame[["item_id", "modality", "x", "y"]].reset_index(drop=True))
-
-
 def import_amumo(folder: str | Path, store_path: str | Path, modalities: list[str] | None = None,
-                 name: str | None = None, logit_scale: float | None = None) -> dict:
-    """Read, check, then write an Amumo export folder into the store at `store_path` (created if needed)."""
-    export = read_amumo(folder, modalities, name, logit_scale)
-    store = Store.create(store_path)
-    return write_export(export, store, str(Path(folder).resolve()))
+                 name: str | None = None, logit_scale: float | None = None, replace: bool = False,
+                 model_prefix: str = "") -> dict:
+    """Read and check an Amumo export folder, then write it into the store at `store_path` (created if needed)."""
+    from dashboard.importers.amumo_store import import_into
+
+    export = read_amumo(folder, modalities, name, logit_scale, model_prefix=model_prefix)
+    return import_into(export, store_path, str(Path(folder).resolve()), replace)

@@ -13,7 +13,9 @@ import pandas as pd
 
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
+from dashboard.store.rollback import all_or_nothing
 from dashboard.store.validate import check_vectors
+from dashboard.store.vectors import table_name
 
 
 def _load_array(path: Path) -> np.ndarray:
@@ -103,20 +105,44 @@ def import_embeddings(store_path: str | Path, dataset: str, model: str, vectors:
     ids = ids or items["item_id"].astype(str).tolist()
     for modality, array in arrays.items():
         check_vectors(f"{modality} vectors", ids, array, dim)
+    if not np.isfinite(logit_scale) or logit_scale <= 0:
+        raise GapscopeError(f"--logit-scale: must be a positive finite number, got {logit_scale}")
     store = Store.create(store_path)
-    _check_fits(store, model, dim)
-    store.add_dataset(dataset, list(arrays), kind="embeddings", source=metadata or "")
-    added = store.add_items(dataset, items.assign(item_id=ids))
-    store.add_model(model, list(arrays), dim, logit_scale, family="precomputed", source=", ".join(vectors))
-    for modality, array in arrays.items():
-        store.add_embeddings(dataset, model, modality, ids, array)
+    _check_fits(store, model, dim, logit_scale)
+    _check_unchanged(store, dataset, model, ids, arrays)
+    with all_or_nothing(store.path, [table_name(dataset, model)]):
+        store.add_dataset(dataset, list(arrays), kind="embeddings", source=metadata or "")
+        added = store.add_items(dataset, items.assign(item_id=ids))
+        store.add_model(model, list(arrays), dim, logit_scale, family="precomputed", source=", ".join(vectors))
+        for modality, array in arrays.items():
+            store.add_embeddings(dataset, model, modality, ids, array)
     return {"dataset": dataset, "model": model, "items_added": added, "modalities": list(arrays), "dim": dim}
 
 
-def _check_fits(store: Store, model: str, dim: int) -> None:
-    """Refuse, before any write, vectors whose dimension differs from the model's in the store (the dataset's
-    modalities are checked by `add_dataset`, the first write)."""
+def _check_fits(store: Store, model: str, dim: int, logit_scale: float) -> None:
+    """Refuse, before any write, vectors whose dimension, or a logit scale or family, differs from the model's in
+    the store (the dataset's modalities are checked by `add_dataset`, the first write)."""
     known = store.models()
     found = known[known["name"] == model]
     if not found.empty and int(found["dim"].iloc[0]) not in (0, dim):
         raise GapscopeError(f"model {model!r}: has dimension {int(found['dim'].iloc[0])} in the store, the vectors have {dim}")
+    if not found.empty and (found["family"].iloc[0] != "precomputed"
+                            or not np.isclose(found["logit_scale"].iloc[0], logit_scale, rtol=1e-12, atol=0)):
+        raise GapscopeError(f"model {model!r}: already in the store as a {found['family'].iloc[0] or 'model'} with logit "
+                            f"scale {found['logit_scale'].iloc[0]:g}; import under another --model name")
+
+
+def _check_unchanged(store: Store, dataset: str, model: str, ids: list[str], arrays: dict[str, np.ndarray]) -> None:
+    """Refuse vectors that differ from those already stored for the same items (they would be silently kept)."""
+    stored = store.embedded_ids(dataset, model)
+    for modality, array in arrays.items():
+        if not stored.get(modality, set()) & set(ids):
+            continue
+        old_ids, old = store.embeddings(dataset, model, modality)
+        position = {item: k for k, item in enumerate(ids)}
+        common = [k for k, item in enumerate(old_ids) if item in position]
+        new = np.asarray(array, dtype=np.float32)[[position[old_ids[k]] for k in common]]
+        worst = float(np.abs(old[common].astype(np.float32) - new).max())
+        if worst > 1e-6:
+            raise GapscopeError(f"dataset {dataset!r}, model {model!r}: {modality} vectors already stored differ from "
+                                f"the new ones (max |delta| = {worst:.3g}); import under another --model or --dataset")

@@ -1,91 +1,115 @@
-"""An in-memory DuckDB holding one dataset's metadata as read-only views, locked against any outside access.
+"""One dataset's metadata as a read-only DuckDB file in a private folder, queried through sandboxed workers.
 
-The store's own DuckDB file is only ever read (through dashboard.store); users' SQL runs on a separate in-memory
-database whose data sit in the schema `data` and are offered as views in `main`. The connection has
-external access off (no files, network, ATTACH or COPY), extension loading and installing off, Python
-replacement scans off, a memory limit and a locked configuration (no SET/RESET afterwards).
+The store's own DuckDB file is only ever read (through dashboard.store). Its tables (items, models, datasets and,
+on first use, pairs) are copied into `data-N.duckdb` in a private temporary folder (mode 0700) that the workers
+attach READ_ONLY, so no statement, CTE or not, can change what the next query or another session sees: writing
+needs a read-write attachment, which a worker never has. This is the lock chosen over a parse-tree check alone
+(dashboard.sql.tree is the second lock) because it holds for statement kinds a parser check has not met.
 """
 from __future__ import annotations
 
-import re
+import shutil
+import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from dashboard.errors import GapscopeError
 from dashboard.sql import figures, tables
+from dashboard.sql.sandbox import Pool
 from dashboard.store import Store
 from dashboard.store.schema import META_FILE, VECTOR_DIR
 
-CONFIG = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "allow_community_extensions": False,
-    "allow_unsigned_extensions": False,
-    "python_enable_replacements": False,
-    "memory_limit": "256MB",
-    "threads": 1,
-}
 CACHE_SIZE = 4
-PAIRS_REFERENCE = re.compile(r"pairs", re.IGNORECASE)
+VIEW_ORDER = ["items", "pairs", "models", "datasets"]
 
 
-def _load(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
-    """Copy a DataFrame into the table data.<name> and offer it as the view main.<name>."""
-    con.register("_incoming", frame)
+def write_tables(path: Path, frames: dict[str, pd.DataFrame], copy_from: Path | None = None) -> dict[str, list[str]]:
+    """Write the frames (and every table of copy_from) as tables of a new DuckDB file; their columns by table."""
+    con = duckdb.connect(str(path), config={"threads": 1, "python_enable_replacements": False})
     try:
-        con.execute(f'CREATE OR REPLACE TABLE data."{name}" AS SELECT * FROM _incoming')
+        if copy_from is not None:
+            con.execute(f"ATTACH '{copy_from}' AS previous (READ_ONLY)")
+            for (name,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                       "WHERE table_catalog = 'previous'").fetchall():
+                con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM previous.main."{name}"')
+            con.execute("DETACH previous")
+        for name, frame in frames.items():
+            con.register("_incoming", frame)
+            con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM _incoming')
+            con.unregister("_incoming")
+        rows = con.execute("SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = "
+                           "current_database() ORDER BY table_name, ordinal_position").fetchall()
     finally:
-        con.unregister("_incoming")
-    con.execute(f'CREATE OR REPLACE VIEW main."{name}" AS SELECT * FROM data."{name}"')
+        con.close()
+    columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, []).append(column)
+    return columns
 
 
 class SqlDatabase:
-    """One dataset of one store in a locked in-memory DuckDB; the pairs view is filled on first use."""
+    """One dataset of one store as a read-only DuckDB file; the pairs table is added on first use."""
 
     def __init__(self, store_path: str, dataset: str) -> None:
         self.store = Store.open(store_path, read_only=True)
         self.dataset = dataset
         self.modalities = self.store.dataset(dataset)["modalities"]
         self.models = tables.embedded_models(self.store, dataset)
+        self.folder = Path(tempfile.mkdtemp(prefix="gapscope-sql-"))
+        self.pool = Pool(str(self.folder))
+        self._finalizer = weakref.finalize(self, _remove, self.pool, self.folder)
         self._lock = threading.Lock()
-        self._pairs_loaded = False
-        self._con = duckdb.connect(":memory:", config=dict(CONFIG))
-        self._con.execute("CREATE SCHEMA data")
-        _load(self._con, "items", tables.items_table(self.store, dataset))
-        _load(self._con, "models", tables.models_table(self.store, dataset))
-        _load(self._con, "datasets", tables.datasets_table(self.store))
-        self._con.execute("SET lock_configuration = true")
+        self.file = self.folder / "data-0.duckdb"
+        self.columns = write_tables(self.file, {"items": tables.items_table(self.store, dataset),
+                                                "models": tables.models_table(self.store, dataset),
+                                                "datasets": tables.datasets_table(self.store)})
+        self.pool.prestart(*self._worker_files())
+
+    @property
+    def pairs_loaded(self) -> bool:
+        """Whether the pairs table has been computed."""
+        return "pairs" in self.columns
 
     def views(self) -> dict[str, list[str]]:
         """The offered views and their columns (the pairs view's columns even before it is filled)."""
-        with self._lock:
-            frame = self._con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                                      "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").df()
-        out = {name: list(group["column_name"]) for name, group in frame.groupby("table_name", sort=False)}
-        out["pairs"] = figures.pair_columns(self.modalities)
-        return {name: out[name] for name in ["items", "pairs", "models", "datasets"] if name in out}
+        out = dict(self.columns)
+        out.setdefault("pairs", figures.pair_columns(self.modalities))
+        return {name: out[name] for name in VIEW_ORDER if name in out}
 
     def ensure_pairs(self) -> None:
-        """Compute the per-pair figures of every model and offer them as the view `pairs` (once)."""
+        """Compute the per-pair figures of every model and add them as the table `pairs` (once)."""
         with self._lock:
-            if self._pairs_loaded:
+            if self.pairs_loaded:
                 return
             frame = figures.all_figures(self.store, self.dataset, self.models, self.modalities)
-            _load(self._con, "pairs", frame)
-            self._pairs_loaded = True
+            new = self.folder / "data-1.duckdb"
+            self.columns = write_tables(new, {"pairs": frame}, copy_from=self.file)
+            self.file = new
 
-    def cursor(self, sql: str) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor for one query (cursors share the locked database); fills `pairs` if the query names it."""
-        if PAIRS_REFERENCE.search(sql):
-            self.ensure_pairs()
-        with self._lock:
-            return self._con.cursor()
+    def _worker_files(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The data file a worker attaches and the views it offers."""
+        return {"data": str(self.file)}, {name: "data" for name in self.columns}
+
+    def ask(self, request: dict, timeout_s: float) -> tuple[dict, pa.Table | None]:
+        """Run one worker request over the current data file under the time limit."""
+        return self.pool.ask(*self._worker_files(), request, timeout_s)
+
+    def close(self) -> None:
+        """End the workers and remove the private folder."""
+        self._finalizer()
+
+
+def _remove(pool: Pool, folder: Path) -> None:
+    """End a database's workers and delete its private folder."""
+    pool.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def store_signature(store_path: str) -> tuple:
@@ -118,7 +142,7 @@ class _Cache:
         with self._lock:
             self._items[key] = database
             while len(self._items) > self._size:
-                self._items.popitem(last=False)
+                self._items.popitem(last=False)[1].close()
         return database
 
 

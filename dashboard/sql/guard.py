@@ -1,7 +1,6 @@
-"""Statement checks before a user's SQL runs: one read-only statement (SELECT, FROM, WITH, DESCRIBE, ...).
-
-The check is the first of two locks: the connection itself also refuses file, network, extension and
-configuration access (see dashboard.sql.database), so a statement that slips past the parser still cannot act.
+"""Statement checks before a user's SQL runs: valid text, one statement, of the read-only kind (SELECT, FROM, WITH,
+DESCRIBE, ...). dashboard.sql.tree then checks what the statement contains; the worker that runs it holds the data
+read-only and refuses file, network, extension and configuration access (dashboard.sql.worker).
 """
 from __future__ import annotations
 
@@ -32,6 +31,9 @@ def read_statement(sql: str) -> str:
         raise GapscopeError("SQL: the query is empty")
     if len(sql) > MAX_SQL_CHARS:
         raise GapscopeError(f"SQL: the query has {len(sql):,} characters, the limit is {MAX_SQL_CHARS:,}")
+    bad = next((k for k, ch in enumerate(sql) if 0xD800 <= ord(ch) <= 0xDFFF), None)
+    if bad is not None:
+        raise GapscopeError(f"SQL: the query has an invalid character at position {bad + 1} (a lone surrogate)")
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:

@@ -99,6 +99,17 @@ class Store:
             con.execute("INSERT OR REPLACE INTO datasets (name, modalities, kind, source, description) "
                         "VALUES (?, ?, ?, ?, ?)", [name, modalities, kind, source, description])
 
+    def remove_dataset(self, name: str) -> None:
+        """Delete a dataset with its items, vector tables and artefacts (model records stay)."""
+        self.dataset(name)
+        tables = self.query("SELECT table_name FROM vector_tables WHERE dataset = ?", [name])["table_name"]
+        with self._db(write=True) as con:
+            for table in ["items", "vector_tables", "artifacts"]:
+                con.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
+            con.execute("DELETE FROM datasets WHERE name = ?", [name])
+        for table in tables:
+            self._vectors.drop(table)
+
     def datasets(self) -> pd.DataFrame:
         """All datasets with their modalities and item counts."""
         return self.query("SELECT d.name, d.modalities, d.kind, d.source, d.description, "

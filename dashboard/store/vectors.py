@@ -36,6 +36,11 @@ class VectorTables:
         listed = self._db.list_tables()
         return set(getattr(listed, "tables", listed))
 
+    def drop(self, name: str) -> None:
+        """Delete a table (nothing if it does not exist)."""
+        if name in self.names():
+            self._db.drop_table(name)
+
     def open(self, name: str) -> lancedb.table.Table:
         """Open an existing table."""
         return self._db.open_table(name)

@@ -31,11 +31,36 @@ def store_path(url_value: str | None) -> str:
     return str(path)
 
 
+def _resolved(path: Path, store: str) -> Path:
+    """The real path of a store file; a NUL byte or a symlink loop is a one-line error."""
+    if "\0" in str(path):
+        raise GapscopeError(f"store {store!r}: the path contains a NUL byte")
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise GapscopeError(f"store {store}: {path.name} cannot be resolved (a symlink loop)") from exc
+
+
+def _links(root: Path) -> list[Path]:
+    """The store's own files (meta.duckdb, vectors/) and every symlink anywhere inside the store folder."""
+    found = [root / "meta.duckdb", root / "vectors"]
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        found += [Path(folder, name) for name in dirs + files if os.path.islink(os.path.join(folder, name))]
+    return found
+
+
 def check_allowed(path: str) -> None:
-    """With $GAPSCOPE_STORE_ROOTS set (folders, os.pathsep-separated), a store outside them is a one-line error."""
+    """Every file the store reads must resolve inside $GAPSCOPE_STORE_ROOTS (folders, os.pathsep-separated) when
+    it is set; a NUL byte or a symlink loop in the store is a one-line error either way."""
     roots = [Path(root).expanduser().resolve() for root in os.environ.get(STORE_ROOTS, "").split(os.pathsep) if root]
-    if roots and not any(Path(path).resolve().is_relative_to(root) for root in roots):
+    root = _resolved(Path(path), path)
+    if roots and not any(root.is_relative_to(r) for r in roots):
         raise GapscopeError(f"store {path}: outside the folders this dashboard serves ({STORE_ROOTS})")
+    for entry in _links(Path(path)):
+        target = _resolved(entry, path)
+        if roots and not any(target.is_relative_to(r) for r in roots):
+            raise GapscopeError(f"store {path}: {entry.relative_to(path)} links outside the folders this dashboard "
+                                f"serves ({STORE_ROOTS})")
 
 
 def store_version(path: str) -> float:

@@ -42,11 +42,14 @@ def _use_app_navigation() -> None:
     Streamlit decides once per server, on the first session, whether the app uses the old `pages/` folder mode;
     a first visit straight to a page URL (e.g. a shared link /explore?...) therefore runs that page without app.py
     (no st.navigation, no page config) until app.py has run once. Clearing that flag and rerunning sends the
-    session through app.py, which resolves the same page from the URL (private API: PagesManager). Once per
-    session only, so a rerun never swallows a button click (AppTest resets the flag before every run)."""
+    session through app.py, which resolves the same page from the URL. Once per session only, so a rerun never
+    swallows a button click (AppTest resets the flag before every run). Streamlit offers no supported switch: its
+    choice depends only on a folder named `pages` beside the entry script, which the project's layout keeps; so this
+    private flag (PagesManager.uses_pages_directory) is reset, with Streamlit pinned in pyproject.toml to the
+    versions tested to have it (tests/demo/test_streamlit_pin.py)."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory and not st.session_state.get("_gs_navigation_fixed"):
+    if getattr(PagesManager, "uses_pages_directory", None) and not st.session_state.get("_gs_navigation_fixed"):
         PagesManager.uses_pages_directory = False
         st.session_state["_gs_navigation_fixed"] = True
         st.rerun()
@@ -71,7 +74,8 @@ def sidebar(multi_model: bool = False, min_models: int = 1, max_models: int = 4)
         st.error(f"{path}: the store holds no datasets yet")
         st.stop()
     names = store_datasets["name"].tolist()
-    dataset = widgets.selectbox("Dataset", names, "dataset", names[0], where=bar)
+    real = store_datasets.loc[store_datasets["kind"] != "sweep", "name"].tolist()
+    dataset = widgets.selectbox("Dataset", names, "dataset", (real or names)[0], where=bar)
     modalities = list(store_datasets.set_index("name").loc[dataset, "modalities"])
     available = loaders.models_for(path, version, dataset)
     if not available:

@@ -22,6 +22,7 @@ from dashboard.store import Store
 from dashboard.thumbnails import thumbnail_bytes
 from ingest.base import BadItem
 from ingest.demo import augment_sweeps, features
+from ingest.demo.compact import compact_store
 from ingest.demo.heads import DemoHeads, load_heads
 from ingest.demo.openclipart import ROOT, Drawing, find_drawings, load_png
 from ingest.demo.report import write_readme
@@ -153,21 +154,6 @@ def _precompute(store: Store, datasets: list[str], heads: dict[str, DemoHeads], 
             precompute(store, dataset, name, umap=options.umap and full, tsne=options.tsne and full)
 
 
-def _compact(store: Store) -> None:
-    """Compact the LanceDB tables and drop old versions (smaller files in git); the building store has no readers."""
-    import datetime
-    import warnings
-
-    import lancedb
-
-    db = lancedb.connect(str(store.path / "vectors"))
-    listed = db.list_tables()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="optimize\\(cleanup_older_than=0\\)")
-        for table_name in getattr(listed, "tables", listed):
-            db.open_table(table_name).optimize(cleanup_older_than=datetime.timedelta(0), delete_unverified=True)
-
-
 def build_demo(store_path: str | Path, options: BuildOptions | None = None) -> dict[str, Any]:
     """Build the demo store at `store_path` (replacing one that is there); returns counts, results and timings."""
     options = options or BuildOptions()
@@ -201,7 +187,7 @@ def build_demo(store_path: str | Path, options: BuildOptions | None = None) -> d
     timer.done("augmentation sweeps")
     _precompute(store, datasets, heads, options)
     timer.done("precompute")
-    _compact(store)
+    compact_store(store)
     if store_path.exists():
         if not (store_path / "meta.duckdb").exists() and any(store_path.iterdir()):
             raise GapscopeError(f"{store_path}: exists and is not a gapscope store; not replacing it")

@@ -7,6 +7,8 @@ from typing import Any
 
 from ingest.demo.openclipart import ROOT
 
+DEMO_STORE = Path(__file__).resolve().parents[2] / "data" / "demo"
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     """Options shared by both commands: data, cache, heads, slice and training."""
@@ -25,13 +27,20 @@ def add_demo_parsers(sub: argparse._SubParsersAction) -> None:
     _common(train)
     train.set_defaults(handler=run_train_heads)
     build = sub.add_parser("build-demo", help="train the demo models and build the bundled demo store")
-    build.add_argument("--store", type=Path, default=Path(__file__).resolve().parents[2] / "data" / "demo",
+    build.add_argument("--store", type=Path, default=DEMO_STORE,
                        help="store folder to (re)build (default data/demo)")
     _common(build)
     build.add_argument("--no-umap", action="store_true", help="skip UMAP projections")
     build.add_argument("--no-tsne", action="store_true", help="skip t-SNE projections")
     build.add_argument("--steps", type=int, help="augmentation steps per sweep (default 100)")
     build.set_defaults(handler=run_build_demo)
+    real = sub.add_parser("build-demo-diffusiondb",
+                          help="add Amumo's DiffusionDB exports (CLIP, CyCLIP, CLOOB, CLOOB_LAION400M; pairs and five "
+                               "augmentation sweeps) to an existing store, e.g. the demo after build-demo")
+    real.add_argument("--store", type=Path, default=DEMO_STORE, help="store folder (default data/demo)")
+    real.add_argument("--reference", type=Path, default=None,
+                      help="folder of Amumo's exports (default ../shared/amumo-reference beside the repository)")
+    real.set_defaults(handler=run_build_diffusiondb)
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -74,3 +83,10 @@ def run_build_demo(args: argparse.Namespace) -> dict[str, Any]:
     options = replace(_options(args), umap=not args.no_umap, tsne=not args.no_tsne,
                       **({"steps": args.steps} if args.steps else {}))
     return build_demo(args.store, options)
+
+
+def run_build_diffusiondb(args: argparse.Namespace) -> dict[str, Any]:
+    """Add the DiffusionDB exports to the store."""
+    from ingest.demo.diffusiondb import REFERENCE, build_diffusiondb
+
+    return build_diffusiondb(args.store, args.reference or REFERENCE)

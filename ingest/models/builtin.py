@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dashboard.app_files import heads_dir
 from dashboard.errors import GapscopeError
 
-HEADS_DIR = Path(__file__).resolve().parents[2] / "data" / "heads"
 NAMES = ("demo-clip", "demo-cyclip", "demo-cloob")
 
 
@@ -25,7 +25,7 @@ def heads_path(name: str, pretrained: str | None) -> Path:
     """The head file of a model: data/heads/<name>.safetensors, or the path given as `pretrained`."""
     if name not in NAMES:
         raise GapscopeError(f"model builtin:{name}: unknown (known: {', '.join(NAMES)})")
-    return HEADS_DIR / f"{name}.safetensors" if pretrained is None else Path(pretrained).expanduser()
+    return heads_dir() / f"{name}.safetensors" if pretrained is None else Path(pretrained).expanduser()
 
 
 def _heads(name: str, pretrained: str | None) -> tuple[Any, dict[str, Any], str]:

@@ -1,13 +1,20 @@
 """Waiting for Streamlit in the browser and reading what it shows."""
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
 import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
 
 from playwright.sync_api import Page
 
 N_ITEMS = 40
 PAGES = {"overview": "", "explore": "explore", "gap": "gap", "compare": "compare",
          "augmentations": "augmentations", "sql": "sql", "search": "search"}
+START_TIMEOUT_S = 90
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -51,3 +58,44 @@ def type_query(page, sql: str) -> None:
     editor.fill(sql)
     editor.press("Control+Enter")
     settle(page)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Block until Streamlit answers its health check; fail with the server log if it exits or never does."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer within {timeout_s} s:\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def served(command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path,
+           timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
+    """Run a dashboard server until the block ends (stopped by its process id); yields its base URL."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log, timeout_s)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

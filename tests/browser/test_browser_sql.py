@@ -20,7 +20,7 @@ def test_sql_errors_are_inline_and_results_are_tables(server, page, artifacts):
     assert alert.count() == 1 and exceptions(page) == []
     page.screenshot(path=str(artifacts / "sql-refused.png"), full_page=True)
     _run(page, "SELECT * FROM read_csv('/etc/passwd')")
-    assert page.locator('[data-testid="stAlert"]').filter(has_text="file, network and extension access is disabled").count() == 1
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="the table function read_csv is not available").count() == 1
     _run(page, "SELECT model, count(*) AS n FROM pairs GROUP BY model ORDER BY model")
     assert exceptions(page) == [] and page.locator('[data-testid="stDataFrame"]').count() == 1
     assert page.get_by_text("2 rows", exact=True).count() == 1

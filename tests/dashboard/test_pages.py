@@ -17,23 +17,25 @@ def _gap(store_path: str, dataset: str, model: str, a: str = "image", b: str = "
 def test_overview_table_chart_and_links(app, store_path: str) -> None:
     at = app()
     no_errors(at)
-    table = at.dataframe[0].value.set_index("model")
+    table = at.dataframe[-1].value.set_index("model")
     assert list(table.index) == ["synth-a", "synth-b"]
     assert table.loc["synth-a", "source"] == "store" and table.loc["synth-b", "source"] == "computed"
     for model in ("synth-a", "synth-b"):
         assert abs(table.loc[model, "gap_distance"] - _gap(store_path, "synthetic", model)) < 1e-4
     assert {"loss", "R@1", "R@5", "alignment", "uniformity"} <= set(table.columns)
     [figure] = plotly_figures(at)
-    assert [t["name"] for t in figure["data"]] == ["synth-a", "synth-b"]
-    links = [link.label for link in at.get("page_link")]
-    assert {"Explore", "Gap", "Compare", "Augmentations"} <= set(links)
-    assert {b.label for b in at.download_button} >= {"CSV", "JSON", "Figure (HTML)"}
+    assert [t["name"] for t in figure["data"]] == ["gap distance", "loss", "R@1", "R@5", "R@10"]
+    assert figure["data"][0]["y"] == ["synth-b", "synth-a"]  # first model on top
+    links = [(link.label, link.proto.query_string) for link in at.get("page_link")]
+    assert ("Explore", "dataset=synthetic&model=synth-a") in links
+    assert ("Compare", "dataset=synthetic&models=synth-b%2Csynth-a") in links
+    assert {b.label for b in at.download_button} >= {"CSV", "JSON"}
 
 
 def test_overview_lists_every_dataset(app, triple_store: str) -> None:
     at = app(store=triple_store)
     no_errors(at)
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value
     assert set(table["dataset"]) == {"triplet"} and len(table) == 2
 
 

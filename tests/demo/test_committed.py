@@ -12,6 +12,7 @@ from dashboard.cli import main
 from dashboard.metrics import compute_metrics
 from dashboard.store import artifacts
 from ingest.demo.build import HELDOUT
+from ingest.demo.diffusiondb import MODELS as AMUMO_MODELS
 from ingest.models.builtin import NAMES
 
 MIN_HELDOUT = 1000
@@ -19,13 +20,13 @@ TIMES_CHANCE = 10
 
 
 def test_store_has_the_three_models_and_enough_heldout_pairs(demo_store):
-    assert sorted(demo_store.models()["name"]) == sorted(NAMES)
+    assert sorted(demo_store.models()["name"]) == sorted([*NAMES, *AMUMO_MODELS])
     items = demo_store.items(HELDOUT, thumbnails=True)
     assert len(items) >= MIN_HELDOUT
     assert items["text"].str.len().min() > 0
     assert items["thumbnail"].notna().all()
     kinds = set(demo_store.datasets()["kind"])
-    assert kinds == {"pairs", "sweep"}
+    assert kinds == {"pairs", "sweep", "amumo"}
 
 
 @pytest.mark.parametrize("model", NAMES)
@@ -52,11 +53,12 @@ def test_stored_metrics_match_what_the_embeddings_give(demo_store, model):
 
 def test_every_dataset_and_model_has_precomputed_artefacts(demo_store):
     index = demo_store.artifacts()
-    for dataset in demo_store.datasets()["name"]:
-        for model in NAMES:
-            rows = index[(index["dataset"] == dataset) & (index["model"] == model)]
-            kinds = set(rows["kind"])
-            assert {artifacts.METRICS, artifacts.PROJECTION, artifacts.CLUSTERS} <= kinds, (dataset, model)
+    embedded = demo_store.coverage()[["dataset", "model"]].drop_duplicates()
+    assert set(embedded["dataset"]) == set(demo_store.datasets()["name"])
+    for dataset, model in embedded.itertuples(index=False):
+        rows = index[(index["dataset"] == dataset) & (index["model"] == model)]
+        kinds = set(rows["kind"])
+        assert {artifacts.METRICS, artifacts.PROJECTION, artifacts.CLUSTERS} <= kinds, (dataset, model)
 
 
 def test_readme_table_lists_each_model_and_chance(demo_store):
