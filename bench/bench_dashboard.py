@@ -1,23 +1,30 @@
-"""Dashboard benchmark: page rerun times (Streamlit AppTest), payload sizes and peak memory per store size.
+"""Dashboard benchmark: page rerun times, bytes sent per rerun, server peak memory and browser hover latency.
 
-For N = 100, 1k, 5k, 20k, 100k pairs a synthetic store (two models, image/text) is built once into a temporary
-folder. Each page (app.py's navigation, switched to the page) is measured in its own worker process, so the peak
-RSS is that of one server session on that page: it runs twice, with all N items in view (sample size 0) and with
-the sidebar's default sample of 500; the first run (imports included: a fresh server process) fills the caches,
-the second is the rerun a user waits for after moving a widget. A page past --timeout is reported, not waited for. Payload = bytes of the element messages of the warm run
-that Streamlit sends to the browser; figures = the part in Plotly charts and the linked-hover component (its
-figure JSON, captions and thumbnails). Targets: a page reruns in under 2 s at N = 5,000; under 1 GB peak RSS on
-the demo store (data/demo when built, else pass --store).
+For each N (default 5k, 20k, 100k pairs; 512-d, two models, image/text) a synthetic store is built into a temporary
+folder and its PCA projections are precomputed (`--precompute full` runs dashboard.precompute instead: metrics,
+clusters, landscape too; slow at 100k). Then, with all N items in view (sample size 0):
 
-    .venv/bin/python bench/bench_dashboard.py                 # all sizes
-    .venv/bin/python bench/bench_dashboard.py --sizes 100 5000 --samples 0 --store data/demo
+* every page (app.py's navigation, switched to the page) runs in its own worker process under Streamlit's AppTest:
+  the first run (a fresh server process: imports and caches filled) and the rerun a user waits for after moving
+  a widget; "MB sent" = bytes of the element messages of the rerun (what Streamlit sends to the browser);
+  "VmHWM" = peak resident memory of that worker (/proc/self/status; ru_maxrss would inherit the parent's peak);
+* a real `streamlit run app.py` is opened in headless Chromium (Playwright): the time until Explore's linked view
+  is drawn ("first draw"), the median time from moving the mouse onto a heatmap cell to the hover panel showing
+  that cell's item (over HOVERS cells, each a different row), and the server's VmHWM after that; hover is also
+  timed on the 5k store with the sidebar's default sample of 500 (the "500" row, the reference for "flat in N");
+  a screenshot of Explore at the largest N goes to bench/results/explore-<N>.png.
+
+Goals (issue 12): every rerun < 2 s (< 1 s at 5,000), <= 10 MB per rerun, server < 1 GB, hover < 100 ms and within
+2x of the 500 figure. The machine may be shared: compare the figures as ratios (e.g. hover at N / hover at 500).
+
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_dashboard.py                       # 5k, 20k, 100k
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_dashboard.py --sizes 5000 --pages explore --no-browser
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,72 +32,48 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
 PAGES = ["overview", "explore", "gap", "compare", "augmentations", "sql", "search"]
-SIZES = [100, 1_000, 5_000, 20_000, 100_000]
-FIGURE_TYPES = {"plotly_chart", "component_instance"}
-TARGET_RERUN_S, TARGET_N, TARGET_RSS_MB = 2.0, 5_000, 1024
+SIZES = [5_000, 20_000, 100_000]
+RERUN_S, RERUN_S_5K, MAX_MB, MAX_RSS_MB, HOVER_MS = 2.0, 1.0, 10.0, 1024, 100.0
 
 
-def _payload(app) -> tuple[int, int]:
-    """(all element bytes, figure bytes) of an AppTest run's element tree."""
-    total = figures = 0
-    stack = [app._tree]
+def _payload(app) -> int:
+    """Bytes of the element messages of an AppTest run."""
+    total, stack = 0, [app._tree]
     while stack:
         node = stack.pop()
         stack.extend(getattr(node, "children", {}).values())
         proto = getattr(node, "proto", None)
-        if proto is None or not hasattr(proto, "ByteSize"):
-            continue
-        size = proto.ByteSize()
-        total += size
-        if getattr(node, "type", "") in FIGURE_TYPES:
-            figures += size
-    return total, figures
+        total += proto.ByteSize() if proto is not None and hasattr(proto, "ByteSize") else 0
+    return total
 
 
-def _run_page(store: str, page: str, sample: int, timeout_s: float) -> dict:
-    """Cold and warm run times, payload and errors of one page."""
+def worker(store: str, page: str, timeout_s: float, peak) -> None:
+    """Run one page twice (all items in view) in this process; print one JSON line."""
     from streamlit.testing.v1 import AppTest
 
-    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout_s)
-    app.query_params.update({"store": store, "n": str(sample)})
-    app.switch_page(f"pages/{page}.py")
-    start = time.perf_counter()
-    app.run()
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
-    app.run()
-    warm = time.perf_counter() - start
-    total, figures = _payload(app)
-    problems = [e.value for e in app.exception] + [e.value for e in app.error]
-    return {"page": page, "cold_s": cold, "warm_s": warm, "payload_kb": total / 1024, "figures_kb": figures / 1024,
-            "errors": [str(p).splitlines()[0][:120] for p in problems]}
-
-
-def worker(store: str, page: str, sample: int, timeout_s: float) -> None:
-    """Measure one page on one store in this process; print one JSON line with its peak RSS."""
     os.chdir(REPO)
-    sys.path.insert(0, str(REPO))
+    row: dict = {"page": page}
     try:
-        row = _run_page(store, page, sample, timeout_s)
+        app = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout_s)
+        app.query_params.update({"store": store, "n": "0"})
+        app.switch_page(f"pages/{page}.py")
+        for name in ("first_s", "rerun_s"):
+            start = time.perf_counter()
+            app.run()
+            row[name] = time.perf_counter() - start
+        row["mb"] = _payload(app) / 1e6
+        row["errors"] = [str(e.value).splitlines()[0][:120] for e in [*app.exception, *app.error]]
     except Exception as exc:  # noqa: BLE001 - a page that fails or times out is reported, the others still run
-        row = {"page": page, "errors": [f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"]}
-    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        row["errors"] = [f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"]
+    row["vmhwm_mb"] = peak()
     print(json.dumps(row), flush=True)
 
 
-def build(root: Path, n: int, dim: int) -> tuple[str, float]:
-    """A synthetic store of n pairs and the seconds it took to build."""
-    from dashboard.synthetic import build_synthetic_store
-
-    start = time.perf_counter()
-    build_synthetic_store(root / f"n{n}", n=n, dim=dim)
-    return str(root / f"n{n}"), time.perf_counter() - start
-
-
-def measure(store: str, page: str, sample: int, timeout_s: float) -> dict:
-    """One page measured in a fresh worker process (killed when it runs past two page timeouts)."""
-    command = [sys.executable, __file__, "--worker", store, "--page", page, "--sample", str(sample), "--timeout", str(timeout_s)]
+def measure(store: str, page: str, timeout_s: float) -> dict:
+    """One page in a fresh worker process (killed past two page timeouts)."""
+    command = [sys.executable, __file__, "--worker", store, "--page", page, "--timeout", str(timeout_s)]
     env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=2 * timeout_s + 60)
@@ -100,70 +83,123 @@ def measure(store: str, page: str, sample: int, timeout_s: float) -> dict:
     return rows[-1] if rows else {"page": page, "errors": [(done.stderr.strip().splitlines() or ["no output"])[-1][:160]]}
 
 
-def print_row(r: dict) -> None:
-    """One page's line of a table."""
-    rss = f"{r['peak_rss_mb']:>9.0f}" if "peak_rss_mb" in r else f"{'':>9}"
-    if "warm_s" in r:
-        print(f"  {r['page']:<14}{r['cold_s']:>9.2f}{r['warm_s']:>9.2f}{r['payload_kb']:>12.0f}{r['figures_kb']:>12.0f}{rss}  "
-              + "; ".join(r["errors"]), flush=True)
-    else:
-        print(f"  {r['page']:<14}{'failed':>9}{'':>9}{'':>12}{'':>12}{rss}  " + "; ".join(r["errors"]), flush=True)
+def build(root: Path, n: int, dim: int, how: str) -> tuple[str, float]:
+    """A synthetic store of n pairs with its artefacts precomputed; the seconds it took."""
+    from dashboard.synthetic import build_synthetic_store
+
+    start = time.perf_counter()
+    store = build_synthetic_store(root / f"n{n}", n=n, dim=dim)
+    for model in ("synth-a", "synth-b"):
+        _precompute(store, model, how)
+    return str(root / f"n{n}"), time.perf_counter() - start
 
 
-def sweep(label: str, store: str, sample: int, timeout_s: float) -> list[dict]:
-    """Measure every page of app.py on one store, printing as it goes."""
-    print(f"\n{label}")
-    print(f"  {'page':<14}{'first s':>9}{'rerun s':>9}{'payload KB':>12}{'figures KB':>12}{'RSS MB':>9}  errors", flush=True)
+def _precompute(store, model: str, how: str) -> None:
+    """The PCA projection artefacts (gap and closed) and search indices of one model, or everything
+    dashboard.precompute stores."""
+    import pandas as pd
+
+    from dashboard.analysis.closing import close_gaps
+    from dashboard.analysis.projection import project_modalities
+    from dashboard.analysis.similarity import normalize
+    from dashboard.precompute import precompute
+    from dashboard.store import artifacts
+
+    if how == "full":
+        precompute(store, "synthetic", model, umap=False, tsne=False)
+        return
+    paired = store.pairs("synthetic", model)
+    for closed in (False, True):
+        blocks = {m: normalize(v, m) for m, v in paired.vectors.items()}
+        blocks = close_gaps(blocks) if closed else blocks
+        coords = project_modalities(list(blocks.values()), "pca")
+        frame = pd.concat([pd.DataFrame({"item_id": paired.item_ids, "modality": m, "x": c[:, 0].astype(float),
+                                         "y": c[:, 1].astype(float)}) for m, c in zip(blocks, coords)],
+                          ignore_index=True)
+        store.put_frame("synthetic", model, artifacts.PROJECTION, artifacts.projection_key("pca", closed), frame)
+    store.index_vectors("synthetic", model)
+
+
+def page_table(n: int, store: str, pages: list[str], timeout_s: float) -> list[dict]:
+    """Every page measured on one store, printed as it goes."""
+    print(f"\nN = {n:,} pairs, all in view")
+    print(f"  {'page':<14}{'first s':>9}{'rerun s':>9}{'MB sent':>9}{'VmHWM MB':>10}  errors", flush=True)
     rows = []
-    for page in PAGES:
-        if (REPO / "pages" / f"{page}.py").is_file():
-            rows.append(measure(store, page, sample, timeout_s))
-            print_row(rows[-1])
+    for page in pages:
+        r = measure(store, page, timeout_s)
+        rows.append({**r, "n": n})
+        timing = f"{r['first_s']:>9.2f}{r['rerun_s']:>9.2f}{r['mb']:>9.2f}" if "rerun_s" in r else f"{'failed':>27}"
+        print(f"  {page:<14}{timing}{r.get('vmhwm_mb', float('nan')):>10.0f}  " + "; ".join(r["errors"]), flush=True)
     return rows
 
 
 def main() -> None:
-    """Build the stores, measure each page in a worker, print the tables and the targets."""
+    """Build the stores, measure the pages and the browser, print the tables and the goals."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=SIZES)
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--samples", type=int, nargs="*", default=[0, 500],
-                        help="items in view: 0 = all (the hardest case), 500 = the sidebar's default sample")
-    parser.add_argument("--store", default=str(REPO / "data" / "demo"), help="the demo store, for the memory target")
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--pages", nargs="*", default=PAGES)
+    parser.add_argument("--precompute", choices=["pca", "full"], default="pca")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium hover timing")
+    parser.add_argument("--stores", help="keep the built stores in this folder (reused when already built there)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per page run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--page", help=argparse.SUPPRESS)
-    parser.add_argument("--sample", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sys.path[:0] = [str(REPO), str(REPO / "bench")]
+    from browser_timing import browser_row, vm_hwm_mb  # noqa: PLC0415 - the bench folder is not a package
+
     if args.worker:
-        worker(args.worker, args.page, args.sample, args.timeout)
+        worker(args.worker, args.page, args.timeout, vm_hwm_mb)
         return
-    sys.path.insert(0, str(REPO))
-    at_target: list[dict] = []
+
+    pages, browser = [], []
     with tempfile.TemporaryDirectory(prefix="gapscope-bench-") as tmp:
         for n in args.sizes:
-            store, seconds = build(Path(tmp), n, args.dim)
-            for sample in dict.fromkeys(0 if s >= n else s for s in args.samples):
-                shown = "all" if not sample or sample >= n else f"{sample:,} sampled"
-                rows = sweep(f"N = {n:,} pairs, dim {args.dim}, {shown} in view (store built in {seconds:.1f} s)",
-                             store, sample, args.timeout)
-                at_target += rows if n == TARGET_N and not sample else []
-    _targets(args, at_target)
+            root = Path(args.stores or tmp)
+            if (root / f"n{n}" / "meta.duckdb").is_file():
+                store = str(root / f"n{n}")
+                print(f"\nstore of {n:,} pairs reused from {store}")
+            else:
+                store, seconds = build(root, n, args.dim, args.precompute)
+                print(f"\nstore of {n:,} pairs, {args.dim}-d, two models, built and precomputed in {seconds:.1f} s")
+            pages += page_table(n, store, [p for p in args.pages if (REPO / "pages" / f"{p}.py").is_file()],
+                                args.timeout)
+            if not args.no_browser:
+                if n == min(args.sizes):
+                    browser.append(browser_row(store, 500, 500, None))
+                shot = RESULTS / f"explore-{n}.png" if n == max(args.sizes) else None
+                browser.append(browser_row(store, n, 0, shot))
+    _summary(pages, browser)
 
 
-def _targets(args: argparse.Namespace, at_target: list[dict]) -> None:
-    """The demo store's memory and the rerun target."""
-    if Path(args.store, "meta.duckdb").is_file():
-        rows = sweep(f"demo store {args.store} (sidebar defaults)", args.store, 500, args.timeout)
-        peak = max((r.get("peak_rss_mb", 0) for r in rows), default=0)
-        print(f"\nmemory target: peak RSS {peak:.0f} MB on the demo store (target < {TARGET_RSS_MB} MB): "
-              f"{'met' if peak < TARGET_RSS_MB else 'NOT met'}")
-    else:
-        print(f"\nno demo store at {args.store} (build it with `make demo-data`); peak RSS per page is printed above")
-    if at_target:
-        slow = [r["page"] for r in at_target if r.get("warm_s", 1e9) >= TARGET_RERUN_S]
-        print(f"rerun target at N = {TARGET_N:,}, all in view: every page under {TARGET_RERUN_S} s: "
-              f"{'met' if not slow else 'NOT met (' + ', '.join(slow) + ')'}")
+def _summary(pages: list[dict], browser: list[dict]) -> None:
+    """The browser table and each goal met or not."""
+    if browser:
+        base = browser[0].get("hover_ms")
+        print(f"\nbrowser (headless Chromium, software GL)\n  {'in view':>9}{'first draw s':>14}{'hover ms':>10}"
+              f"{'x 500':>7}{'server VmHWM MB':>17}  note")
+        for r in browser:
+            ratio = r["hover_ms"] / base if base and r.get("hover_ms") else float("nan")
+            print(f"  {r['n']:>9,}{r.get('first_draw_s', float('nan')):>14.2f}{r.get('hover_ms', float('nan')):>10.0f}"
+                  f"{ratio:>7.2f}{r.get('server_vmhwm_mb', float('nan')):>17.0f}  {r.get('note', '')}")
+    done = [r for r in pages if "rerun_s" in r]
+    slow = [f"{r['page']}@{r['n']:,} {r['rerun_s']:.2f}s" for r in done
+            if r["rerun_s"] >= (RERUN_S_5K if r["n"] <= 5_000 else RERUN_S)]
+    heavy = [f"{r['page']}@{r['n']:,} {r['mb']:.1f}MB" for r in done if r["mb"] > MAX_MB]
+    failed = [f"{r['page']}@{r['n']:,}" for r in pages if "rerun_s" not in r or r.get("errors")]
+    rss = max([r.get("vmhwm_mb", 0) for r in pages] + [r.get("server_vmhwm_mb", 0) for r in browser], default=0)
+    hover = [r for r in browser if r.get("hover_ms")]
+    worst = max((r["hover_ms"] for r in hover), default=float("nan"))
+    flat = hover and worst <= 2 * hover[0]["hover_ms"]
+    print(f"\nrerun < {RERUN_S} s (< {RERUN_S_5K} s at 5,000): {'met' if not slow else 'NOT met: ' + ', '.join(slow)}")
+    print(f"<= {MAX_MB:.0f} MB per rerun: {'met' if not heavy else 'NOT met: ' + ', '.join(heavy)}")
+    print(f"peak memory {rss:.0f} MB (< {MAX_RSS_MB} MB): {'met' if rss < MAX_RSS_MB else 'NOT met'}")
+    if hover:
+        print(f"hover {worst:.0f} ms worst (< {HOVER_MS:.0f} ms, within 2x of 500): "
+              f"{'met' if worst < HOVER_MS and flat else 'NOT met'}")
+    if failed:
+        print(f"pages with errors: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--clusters", type=int, default=10, help="number of clusters (default 10)")
     parser.add_argument("--cluster-method", default="amumo", help="amumo (Amumo's exact method) or another method")
     parser.add_argument("--cluster-block", help="similarity block to cluster on, e.g. text_image (default: second_first)")
+    parser.add_argument("--gap-fraction", type=float, default=1.0,
+                        help="fraction of the gap the mean shift closes in gap_analysis.closing (default 1)")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
                         help="add bootstrap intervals (bias-corrected percentile) from B seeded resamples of "
                         "the items (key ci; default none)")
@@ -113,8 +115,8 @@ def _run_metrics(args: argparse.Namespace) -> Any:
     bias = logit_bias_of(model) if args.logit_bias is None else args.logit_bias
     result = compute_metrics(paired.vectors, modalities, scale, texts, loss=args.loss, batch_size=args.batch_size,
                              closed_gap=args.closed_gap, clusters=args.clusters, cluster_method=args.cluster_method,
-                             cluster_block=args.cluster_block, logit_bias=bias, bootstrap=args.bootstrap,
-                             confidence=args.confidence, seed=args.seed)
+                             cluster_block=args.cluster_block, logit_bias=bias, gap_fraction=args.gap_fraction,
+                             bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed)
     return {"dataset": args.dataset, "model": args.model, **result}
 
 
@@ -171,6 +173,23 @@ def _run_precompute(args: argparse.Namespace) -> Any:
     return {"dataset": args.dataset, "models": args.model, "artifacts": int(len(store.artifacts()))}
 
 
+def _add_gap_table(sub: argparse._SubParsersAction) -> None:
+    """`gapscope gap-table`."""
+    parser = sub.add_parser("gap-table", help="Markdown table of the gap analysis of every model of a dataset")
+    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--dataset", required=True)
+    parser.set_defaults(handler=_run_gap_table)
+
+
+def _run_gap_table(args: argparse.Namespace) -> int:
+    """Print the gap analysis table (read-only)."""
+    from dashboard.gap_table import gap_table
+    from dashboard.store import Store
+
+    print(gap_table(Store.open(args.store), args.dataset))
+    return 0
+
+
 def _add_app(sub: argparse._SubParsersAction) -> None:
     """`gapscope app`."""
     parser = sub.add_parser("app", help="open the dashboard (Streamlit) on a store")
@@ -217,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gapscope", description="Explore the modality gap of CLIP-like models: "
                                      "import or ingest embeddings into a store, compute metrics, open the dashboard.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for adder in (_add_import, _add_metrics, _add_list, _add_precompute, _add_app, _optional_parsers):
+    for adder in (_add_import, _add_metrics, _add_list, _add_precompute, _add_gap_table, _add_app,
+                  _optional_parsers):
         adder(sub)
     return parser
 

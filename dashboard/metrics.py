@@ -22,6 +22,7 @@ from dashboard.analysis.retrieval import ranks_both, recall_at_k
 from dashboard.analysis.sigmoid_loss import sigmoid_loss
 from dashboard.errors import GapscopeError
 from dashboard.intervals import item_terms, metric_intervals
+from dashboard.gap_explained import gap_analysis_with_intervals
 from dashboard.options import check_modalities
 
 CLUSTER_METHODS = ("amumo", "kmeans")
@@ -93,9 +94,11 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
                     texts: list[str] | None, loss: str = "infonce", batch_size: int | None = None,
                     closed_gap: bool = False, clusters: int = 10, cluster_method: str = "amumo",
                     cluster_block: str | None = None, logit_bias: float | None = None, bootstrap: int = 0,
-                    confidence: float = 0.95, seed: int = 0) -> dict:
+                    confidence: float = 0.95, seed: int = 0, gap_fraction: float = 1.0) -> dict:
     """Every metric of one model on one dataset as plain JSON values (SigLIP's sigmoid loss too, for a model
-    with a logit bias); with `bootstrap` B > 0, also "ci" and "bootstrap" (dashboard.intervals)."""
+    with a logit bias; the gap analysis of the first pair, its mean shift closing `gap_fraction` of the gap); with
+    `bootstrap` B > 0, also "ci" and "bootstrap" (dashboard.intervals; the gap analysis' under ci["gap_analysis"],
+    dashboard.gap_intervals)."""
     _check(vectors, modalities)
     vectors = {m: np.asarray(vectors[m]) for m in modalities}
     if closed_gap:
@@ -107,6 +110,8 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
     loss_value, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size, kept)
     uniform = {m: uniformity_terms(vectors[m]) for m in modalities}
     clustering = cluster_summary(vectors, texts, clusters, cluster_method, cluster_block, modalities)
+    explained, intervals = gap_analysis_with_intervals(a, b, logit_scale, clusters, gap_fraction, bootstrap,
+                                                       confidence, seed)
     result = {
         "n": int(len(a)), "modalities": list(modalities), "closed_gap": bool(closed_gap),
         "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
@@ -121,8 +126,11 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
         "alignment": alignment(a, b), "uniformity": {m: uniform[m][0] for m in modalities},
         "relative_gap": relative_gap(a, b), "matched_cosine": matched_cosine(a, b),
         "unmatched_cosine": unmatched_cosine(a, b),
+        "gap_analysis": explained,
     }
     if bootstrap:
         terms = item_terms(vectors, kept["ranks"], {f"{first}_{second}": kept["loss"]}, [(first, second)], uniform)
         result |= metric_intervals(terms, f"{first}_{second}", bootstrap, confidence, seed)
+    if intervals:
+        result["ci"]["gap_analysis"] = intervals
     return result

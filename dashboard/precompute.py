@@ -5,7 +5,8 @@ For one (dataset, model): the metrics summary (defaults of `gapscope metrics`, w
 UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("gap") and with the gap closed
 ("closed") with how faithful each is (metrics key "faithfulness": pair neighbourhood preservation of the first two
 modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, the loss
-landscape of the first modality pair, and the per-pair similarities and ranks of the SQL `pairs` view.
+landscape of the first modality pair, the per-pair similarities and ranks of the SQL `pairs` view, and the
+search indices (an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
 UMAP and t-SNE are skipped when asked (the dashboard computes them on demand).
 """
 
@@ -112,3 +113,4 @@ def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsn
     first, second = modalities[0], modalities[1]
     landscape = loss_landscape(paired.vectors[first], paired.vectors[second], scale)
     store.put_json(dataset, model, artifacts.LANDSCAPE, f"{first}_{second}", landscape)
+    store.index_vectors(dataset, model)

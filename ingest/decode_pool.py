@@ -2,7 +2,8 @@
 
 The workers are forked (the encoder's CPU preprocessing, often closures over the model's transform, comes with them
 without pickling) before the store is opened, so no LanceDB/DuckDB state is copied into them mid-operation. Each
-worker turns a chunk of records into one collated batch; batches reach the main process through a torch DataLoader
+worker turns a chunk of records into one collated batch; the workers have the run's records (listed before the fork), so only
+positions travel: a chunk goes out as an array of positions and its batch comes back without the records; batches reach the main process through a torch DataLoader
 (shared-memory tensors, pinned when the device is CUDA). Workers exit on a sentinel or when their parent is gone.
 LanceDB warns on every fork that state mid-operation could deadlock the child; no store operation is running when
 the pool forks (and the children never touch the store), so that warning is silenced here.
@@ -14,6 +15,7 @@ import queue as queue_module
 import warnings
 from typing import Any, Iterator
 
+import numpy as np
 from torch.utils.data import IterableDataset
 
 from ingest.base import DatasetSource, Encoder, Record
@@ -26,9 +28,10 @@ POLL_SECONDS = 2.0
 class ChunkDataset(IterableDataset):
     """Each worker takes chunks from the queue and yields their collated batches."""
 
-    def __init__(self, source: DatasetSource, encoder: Encoder, modalities: list[str], work: Any) -> None:
+    def __init__(self, source: DatasetSource, encoder: Encoder, modalities: list[str], records: list[Record],
+                 work: Any) -> None:
         super().__init__()
-        self.source, self.encoder, self.modalities, self.work = source, encoder, modalities, work
+        self.source, self.encoder, self.modalities, self.records, self.work = source, encoder, modalities, records, work
         self.parent = os.getpid()
 
     def __iter__(self) -> Iterator[Batch]:
@@ -42,15 +45,19 @@ class ChunkDataset(IterableDataset):
                 continue
             if chunk is None:
                 return
-            yield prepare_batch(self.source, self.encoder, chunk, self.modalities)
+            batch = prepare_batch(self.source, self.encoder, [(int(k), self.records[k]) for k in chunk],
+                                  self.modalities)
+            for item in batch.good + batch.bad:
+                item.record = None  # the parent has it: only positions travel back
+            yield batch
 
 
 class DecodePool:
     """`workers` forked decoding processes (0: decode in this process); `run(work)` yields collated batches."""
 
-    def __init__(self, source: DatasetSource, encoder: Encoder, modalities: list[str], workers: int,
-                 batch_size: int, pin_memory: bool) -> None:
-        self.source, self.encoder, self.modalities = source, encoder, modalities
+    def __init__(self, source: DatasetSource, encoder: Encoder, modalities: list[str], records: list[Record],
+                 workers: int, batch_size: int, pin_memory: bool) -> None:
+        self.source, self.encoder, self.modalities, self.records = source, encoder, modalities, records
         self.workers, self.batch_size, self.fed = max(0, int(workers)), max(1, int(batch_size)), False
         self.work = self.batches = None
         if self.workers:
@@ -64,7 +71,7 @@ class DecodePool:
 
         context = multiprocessing.get_context("fork")
         self.work = context.Queue()
-        dataset = ChunkDataset(self.source, self.encoder, self.modalities, self.work)
+        dataset = ChunkDataset(self.source, self.encoder, self.modalities, self.records, self.work)
         loader = DataLoader(dataset, batch_size=None, num_workers=self.workers, pin_memory=pin_memory,
                             prefetch_factor=4, multiprocessing_context=context)
         with warnings.catch_warnings():
@@ -82,9 +89,12 @@ class DecodePool:
                 yield prepare_batch(self.source, self.encoder, chunk, self.modalities)
             return
         for chunk in self._chunks(work):
-            self.work.put(chunk)
+            self.work.put(np.array([k for k, _ in chunk], dtype=np.int64))
         self._feed_sentinels()
-        yield from self.batches
+        for batch in self.batches:
+            for item in batch.good + batch.bad:
+                item.record = self.records[item.position]
+            yield batch
 
     def _feed_sentinels(self) -> None:
         """One stop sign per worker (once)."""

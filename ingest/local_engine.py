@@ -38,9 +38,10 @@ def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: C
     encoder = make_encoder()
     modalities = embed_modalities(source, encoder)
     configure(source, options)
-    with DecodePool(source, encoder, modalities, options.workers, options.batch_size,
+    records = list(source.records())
+    with DecodePool(source, encoder, modalities, records, options.workers, options.batch_size,
                     pin_memory=options.device.startswith("cuda")) as pool:
-        plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "local")
+        plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "local", records)
         if plan.work:
             run_batches(plan, pool.run(plan.work), options)
     return finish(plan, started, options)

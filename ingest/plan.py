@@ -122,13 +122,16 @@ def embed_modalities(source: DatasetSource, encoder: Encoder) -> list[str]:
 
 
 def make_plan(store_path: str | Path, source: DatasetSource, encoder: Encoder, modalities: list[str], kind: str,
-              origin: str, name: str | None, options: Options, engine: str) -> Plan:
-    """Open the store, register the run, and find the chosen records not yet embedded."""
+              origin: str, name: str | None, options: Options, engine: str,
+              records: list[Record] | None = None) -> Plan:
+    """Open the store, register the run, and find the chosen records (of `records`, default the source's) not yet
+    embedded."""
     store = Store.create(store_path)
     dataset = name or source.name
-    writer.register(store, dataset, source, kind, origin, encoder, options.config)
-    appender = store.embedding_appender(dataset, encoder.name)
-    chosen = select(list(source.records()), options.limit, options.sample, options.seed)
+    with store.one_transaction():
+        writer.register(store, dataset, source, kind, origin, encoder, options.config)
+        appender = store.embedding_appender(dataset, encoder.name)
+    chosen = select(list(source.records()) if records is None else records, options.limit, options.sample, options.seed)
     work = pending(source, chosen, modalities, appender.stored)
     report = IngestReport(str(store.path), dataset, encoder.name, engine, len(chosen), len(chosen) - len(work))
     report.timing.workers = max(1, options.workers)

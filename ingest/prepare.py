@@ -116,6 +116,8 @@ def collate(items: list[Prepared]) -> Batch:
         for modality in item.inputs:
             rows.setdefault(modality, []).append(k)
     inputs = {m: _stack([good[k].inputs[m] for k in ks]) for m, ks in rows.items()}
+    for item in good:
+        item.inputs = {}  # the batch holds them now (stacked tensors would otherwise travel twice)
     return Batch(good, inputs, rows, [p for p in items if p.bad is not None])
 
 

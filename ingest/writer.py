@@ -5,7 +5,9 @@ on the model's path. Several batches go into one commit (at most MAX_ITEMS items
 MAX_SECONDS of the group's first batch): the items first (one DuckDB transaction; items already present are kept),
 then every modality's vectors in one LanceDB append through the run's EmbeddingAppender (keys already stored are
 left out). An item counts as done only once its vectors are committed, so a run killed anywhere loses the
-uncommitted group, the next run re-embeds it, and every item ends up in the store exactly once.
+uncommitted group, the next run re-embeds it, and every item ends up in the store exactly once. The two commits of
+a group run in order on two threads, so group k+1's items go in while group k's vectors are appended (items
+committed ahead of their vectors are simply not done yet). Items go to DuckDB as one Arrow table per group.
 """
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
+from dashboard.store.store import extra_json
 from dashboard.store.appender import EmbeddingAppender
 from dashboard.store.schema import ITEM_COLUMNS, VECTOR_DIR
 from dashboard.store.vectors import VectorTables, table_name
@@ -41,26 +44,27 @@ def register(store: Store, dataset: str, source: Any, kind: str, origin: str, en
         raise GapscopeError(f"model {encoder.name!r}: the store already has a model of that name from "
                             f"{models[encoder.name]} (this run: {encoder.source}); pass --model-name to store it "
                             f"under another name")
-    if dataset not in set(store.datasets()["name"]):
+    if dataset not in set(store.query("SELECT name FROM datasets")["name"]):
         store.add_dataset(dataset, source.modalities, kind=kind, source=origin, description=f"{kind} dataset from {origin}")
     bias = getattr(encoder, "logit_bias", None)
     store.add_model(encoder.name, encoder.modalities, encoder.dim, encoder.logit_scale, family=encoder.family,
                     source=encoder.source, config=config if bias is None else {**config, "logit_bias": float(bias)})
 
 
-def items_frame(prepared: list[Prepared]) -> pd.DataFrame:
-    """Item rows of prepared records, built column by column: fixed columns, then the records' extra fields (to the
-    JSON extra; a field named like a fixed column is kept as extra_<name>)."""
+def items_table(prepared: list[Prepared]) -> pa.Table:
+    """Item rows of prepared records as Arrow in the items table's layout, built column by column; the records'
+    extra fields go to the JSON extra (a field named like a fixed column is kept as extra_<name>)."""
     records = [p.record for p in prepared]
-    columns: dict[str, list[Any]] = {
-        "item_id": [r.item_id for r in records], "ordinal": [p.position for p in prepared],
-        "text": [r.text for r in records], "image_ref": [r.image_ref for r in records],
-        "audio_ref": [r.audio_ref for r in records], "molecule": [r.molecule for r in records],
-        "thumbnail": [p.thumbnail for p in prepared]}
-    for key in dict.fromkeys(k for r in records for k in r.extra):
-        column = key if key not in ITEM_COLUMNS and key != "dataset" else f"extra_{key}"
-        columns[column] = [r.extra.get(key) for r in records]
-    return pd.DataFrame(columns)
+    keys = list(dict.fromkeys(k for r in records for k in r.extra))
+    names = {k: k if k not in ITEM_COLUMNS and k != "dataset" else f"extra_{k}" for k in keys}
+    extra = [extra_json({names[k]: r.extra.get(k) for k in keys}) for r in records] if keys else [None] * len(records)
+    return pa.table({
+        "item_id": pa.array([r.item_id for r in records], pa.string()),
+        "ordinal": pa.array([p.position for p in prepared], pa.int64()),
+        **{c: pa.array([None if getattr(r, c) is None else str(getattr(r, c)) for r in records], pa.string())
+           for c in ("text", "image_ref", "audio_ref", "molecule")},
+        "thumbnail": pa.array([p.thumbnail for p in prepared], pa.binary()),
+        "extra": pa.array(extra, pa.string())})
 
 
 def merge(groups: list[Vectors]) -> Vectors:
@@ -71,16 +75,22 @@ def merge(groups: list[Vectors]) -> Vectors:
 
 
 class BatchWriter:
-    """Commits encoded batches from a writer thread, several per commit (see the module docstring)."""
+    """Commits encoded batches from two writer threads, several per commit (see the module docstring): one gathers
+    groups and commits their items, the other appends each group's vectors after its items, so a group's items go
+    in while the previous group's vectors are appended."""
 
     def __init__(self, store: Store, dataset: str, appender: EmbeddingAppender, timing: Timing,
                  max_items: int = MAX_ITEMS, max_seconds: float = MAX_SECONDS) -> None:
         self.store, self.dataset, self.appender, self.timing = store, dataset, appender, timing
         self.max_items, self.max_seconds = max_items, max_seconds
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
+        self.vectors: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._loop, name="gapscope-writer", daemon=True)
-        self.thread.start()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._items_loop, name="gapscope-items", daemon=True),
+                        threading.Thread(target=self._vectors_loop, name="gapscope-vectors", daemon=True)]
+        for thread in self.threads:
+            thread.start()
 
     def put(self, prepared: list[Prepared], vectors: Vectors) -> None:
         """Queue one encoded batch (blocks while QUEUED_BATCHES wait); raises the writer's error, if any."""
@@ -88,9 +98,10 @@ class BatchWriter:
         self.queue.put((prepared, vectors))
 
     def close(self) -> None:
-        """Commit what is queued, stop the thread, raise its error if it had one."""
+        """Commit what is queued, stop the threads, raise their error if they had one."""
         self.queue.put(None)
-        self.thread.join()
+        for thread in self.threads:
+            thread.join()
         self._raise()
 
     def __enter__(self) -> "BatchWriter":
@@ -100,20 +111,35 @@ class BatchWriter:
         self.close()
 
     def _raise(self) -> None:
-        """Re-raise an error of the writer thread here."""
+        """Re-raise an error of a writer thread here."""
         if self.error is not None:
             raise self.error
 
-    def _loop(self) -> None:
-        """Gather and commit groups until the stop sign; after an error, only drain the queue."""
+    def _items_loop(self) -> None:
+        """Gather groups and commit their items until the stop sign, handing each group on to the vectors thread;
+        after an error, only drain the queue."""
         finished = False
-        while not finished:
-            group, finished = self._gather()
-            if group and self.error is None:
-                try:
-                    self._commit(group)
-                except BaseException as exc:  # noqa: BLE001 - handed to the engine's thread by put/close
-                    self.error = exc
+        try:
+            while not finished:
+                group, finished = self._gather()
+                if group and self.error is None:
+                    self._guarded(self._commit_items, group)
+                    self.vectors.put(group)
+        finally:
+            self.vectors.put(None)
+
+    def _vectors_loop(self) -> None:
+        """Append each group's vectors (its items are committed) until the stop sign."""
+        while (group := self.vectors.get()) is not None:
+            if self.error is None:
+                self._guarded(self._commit_vectors, group)
+
+    def _guarded(self, commit: Any, group: list[tuple[list[Prepared], Vectors]]) -> None:
+        """Run one commit stage, keeping its error for the engine's thread (later groups are then dropped)."""
+        try:
+            commit(group)
+        except BaseException as exc:  # noqa: BLE001 - handed to the engine's thread by put/close
+            self.error = self.error or exc
 
     def _gather(self) -> tuple[list[tuple[list[Prepared], Vectors]], bool]:
         """The next group of batches, and whether the stop sign came."""
@@ -132,15 +158,22 @@ class BatchWriter:
             items += len(entry[0])
         return group, False
 
-    def _commit(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
-        """Items of the group in one transaction, then its vectors in one append."""
+    def _commit_items(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
+        """The group's items in one DuckDB transaction (items already present are kept)."""
         started = time.perf_counter()
         prepared = [p for batch, _ in group for p in batch]
         if prepared:
-            self.store.add_items(self.dataset, items_frame(prepared))
+            self.store.append_items(self.dataset, items_table(prepared))
+        with self.lock:
+            self.timing.write += time.perf_counter() - started
+
+    def _commit_vectors(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
+        """The group's vectors in one LanceDB append (only after its items are committed)."""
+        started = time.perf_counter()
         self.appender.append(merge([vectors for _, vectors in group if vectors]))
-        self.timing.write += time.perf_counter() - started
-        self.timing.commits += 1
+        with self.lock:
+            self.timing.write += time.perf_counter() - started
+            self.timing.commits += 1
 
 
 def compact(store: Store, dataset: str, model: str) -> None:

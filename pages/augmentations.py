@@ -18,6 +18,7 @@ from dashboard.ui import compute, loaders, widgets
 from dashboard.ui.export import figure_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.sidebar import View, sidebar
+from dashboard.ui.state import ViewKey
 
 STRIP = 12
 
@@ -56,7 +57,7 @@ op = widgets.selectbox("Augmentation", sorted(table.loc[table["source"] == sourc
 steps = table[(table["source"] == source) & (table["op"] == op)].sort_values("step")
 dataset = steps["dataset"].iloc[0]
 steps = steps[steps["dataset"] == dataset]
-key = (view.store, view.version, dataset, "", "", 0, 0)  # the whole sweep dataset
+key = ViewKey.whole(view.store, view.version, dataset)
 
 with shown_errors():
     embedded = loaders.models_for(view.store, view.version, dataset)

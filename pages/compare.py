@@ -2,10 +2,11 @@
 metric differences and the pairs on which the models disagree most."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.figures.heatmap import color_range, heatmap_figure
+from dashboard.figures.heatmap import MAX_SIDE, color_range, heatmap_figure
 from dashboard.figures.scatter import pair_scatter
 from dashboard.ui import compute, loaders, uncertainty
 from dashboard.ui.export import table_buttons
@@ -26,10 +27,9 @@ def common_ids(models: list[str]) -> list[str]:
     return [i for i in view.item_ids if all(i in s for s in sets)]
 
 
-def common_order(model: str, ids: list[str]) -> tuple[int, ...]:
+def common_order(model: str, ids: list[str]) -> np.ndarray:
     """Row indices of `ids` in the model's embeddings of the view, so every heatmap shows the same items."""
-    position = {item: k for k, item in enumerate(compute.vectors(view.key, model)[0])}
-    return tuple(position[i] for i in ids)
+    return pd.Index(compute.vectors(view.key, model)[0]).get_indexer(ids)
 
 
 def disagreement(models: list[str], ids: list[str]) -> pd.DataFrame:
@@ -46,18 +46,24 @@ with shown_errors():
     ids = common_ids(view.models)
     st.metric("Items compared", f"{len(ids):,}")
     picked = set(selection(view))
-    heats = {m: compute.heatmap(view.key, m, False, common_order(m, ids), None) for m in view.models}
+    shown, ordering = ids, "given order"
+    if len(ids) * len(view.modalities) > MAX_SIDE:  # block means: the same PC 1 order in every model's heatmap
+        common = set(ids)
+        shown = [i for i in compute.principal_ids(view.key, view.models[0]) if i in common]
+        ordering = f"ordered by PC 1 of {view.models[0]}"
+    heats = {m: compute.heatmap(view.key, m, False, common_order(m, shown), None, ordering) for m in view.models}
     zrange = color_range(*heats.values())
     columns = st.columns(len(view.models))
     for k, (column, model) in enumerate(zip(columns, view.models)):
-        column.plotly_chart(heatmap_figure(heats[model], title=model, zrange=zrange, height=360), key=f"cmp_heat_{k}")
+        title = model + (f"<br><sup>block means, {ordering}</sup>" if heats[model].aggregated else "")
+        column.plotly_chart(heatmap_figure(heats[model], title=title, zrange=zrange, height=360), key=f"cmp_heat_{k}")
         points = compute.with_text(compute.pca_points(view.key, model, False, 1, 2), view.key)
         points = points[points["item_id"].isin(set(ids))]
         scatter = pair_scatter(points, compute.pair_cosines(view.key, model), title=f"PCA · {model}",
-                               highlight=picked or None, height=360)
+                               highlight=picked or None, height=360, ids=ids)
         event = column.plotly_chart(scatter, key=f"cmp_scatter_{k}", on_select="rerun",
                                     selection_mode=("box", "lasso"))
-        chosen = [str(p["customdata"]) for p in (event.selection.points if event else []) if "customdata" in p]
+        chosen = [ids[int(p["customdata"])] for p in (event.selection.points if event else []) if "customdata" in p]
         if chosen and set(chosen) != picked:
             position = {item: k for k, item in enumerate(ids)}
             set_selection(sorted(set(chosen) & set(position), key=position.get))

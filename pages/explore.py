@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analysis.clustering import cluster_sizes, sort_order
-from dashboard.figures.heatmap import MAX_SIDE, add_cluster_marks, difference_blocks, heatmap_figure
+from dashboard.figures.heatmap import add_cluster_marks, difference_blocks, heatmap_figure, zoom_window
 from dashboard.figures.scatter import pair_scatter
-from dashboard.ui import compute, widgets
+from dashboard.ui import compute, state, widgets
 from dashboard.ui.export import figure_buttons, table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.items import selection_summary, show_item
@@ -47,19 +47,21 @@ order, cluster_table = None, None
 if cluster_on:
     with shown_errors(), st.spinner("Clustering…"):
         labels, names = compute.clusters(view.key, view.model, k, block, closed)
-        order = tuple(int(i) for i in sort_order(labels))
+        order = np.asarray(sort_order(labels), dtype=np.int64)
         cluster_table = {"cluster": sorted(set(int(c) for c in labels)), "size": cluster_sizes(labels), "label": names}
 
-runs = max(1, MAX_SIDE // len(view.modalities))
-windows = ["all items"] + [f"items {s + 1}–{min(s + runs, len(view.item_ids))}"
-                           for s in range(0, len(view.item_ids), runs)] if len(view.item_ids) > runs else ["all items"]
-zoom_name = widgets.selectbox("Zoom into a block of items (the full heatmap shows block means)", windows, "zoom",
-                              "all items") if len(windows) > 1 else "all items"
-zoom = windows.index(zoom_name)
-window = None if zoom == 0 else ((zoom - 1) * runs, zoom * runs)
+window = state.get("zoom", None, state.as_range)
+zoom_bar = st.container()  # always drawn, so the linked view below keeps its place (and its frame) on a zoom
+if window is not None:
+    zoom_bar.caption(f"Zoomed into items {window[0] + 1:,}–{window[1]:,} of the heatmap's order "
+                     "(click a block or drag a box on the heatmap to zoom further).")
+    if zoom_bar.button("Show all items"):
+        state.put("zoom", None)
+        st.rerun()
 
+ids = compute.vectors(view.key, view.model)[0] if view.model else []
 points, scatter = None, None
-with shown_errors():
+with shown_errors(), st.spinner("Projecting…"):
     if method == "pca":
         points = compute.pca_points(view.key, view.model, closed, cx, cy)
     else:
@@ -76,20 +78,26 @@ with shown_errors():
         cosine = compute.pair_cosines(view.key, view.model, closed) if colour_lines and len(view.modalities) > 1 \
             else None
         scatter = pair_scatter(points, cosine, lines, title=f"{PROJECTIONS[method]} · {view.model}",
-                               highlight=set(selection(view)) or None)
+                               highlight=set(selection(view)) or None, ids=ids)
 
-with shown_errors():
-    heat = compute.heatmap(view.key, view.model, closed, order, window)
+with shown_errors(), st.spinner("Building the heatmap…"):
+    heat = compute.heatmap(view.key, view.model, closed, order, window,  # the same cache entry as Gap's
+                           ordering="given order" if order is None else "cluster order")
     shown = difference_blocks(heat, view.modalities[0], view.modalities[1]) if mode != "similarity" and \
         len(view.modalities) > 1 else heat
-    title = f"{view.model}{' (gap closed)' if closed else ''}" + (" · block means" if heat.aggregated else "")
+    blocks_note = f"<br><sup>block means, {heat.ordering}: click a block or drag a box to zoom</sup>" \
+        if heat.aggregated else ""
+    title = f"{view.model}{' (gap closed)' if closed else ''}{blocks_note}"
     heat_fig = heatmap_figure(shown, title=title, diverging=mode != "similarity")
     if cluster_table is not None and window is None:
         add_cluster_marks(heat_fig, shown, cluster_table["size"], cluster_table["label"])
-    event = show_linked(view, shown, heat_fig, points, scatter, key="explore_linked")
+    event = show_linked(view, view.model, shown, heat_fig, scatter, key="explore_linked")
     if event and "selected" in event:
-        set_selection(event["selected"])
+        set_selection([ids[int(i)] for i in sorted(set(event["selected"])) if 0 <= int(i) < len(ids)])
         st.rerun()  # redraw the scatter with the selection highlighted (the event is consumed, no loop)
+    if event and "zoom" in event:
+        state.put("zoom", "-".join(map(str, zoom_window(shown, *event["zoom"]))))
+        st.rerun()
     if event and "item" in event:
         widgets.set_from_page("item", event["item"])
     matrix = pd.DataFrame(shown.matrix, columns=shown.labels).assign(row=shown.labels)

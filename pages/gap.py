@@ -1,5 +1,7 @@
-"""Gap: every metric for every modality pair, the loss landscape of each model, and the view before and after
-closing the gap (heatmaps with one colour scale, PCA projections)."""
+"""Gap: every metric for every modality pair, the loss landscape of each model, the view before and after
+closing the gap (heatmaps with one colour scale, PCA projections), and what explains the gap: shift or shape, where
+it lives (ablation curve), ways to close it side by side (mean shift fraction on a slider), joint clustering and
+temperature."""
 from __future__ import annotations
 
 from itertools import combinations
@@ -7,10 +9,11 @@ from itertools import combinations
 import pandas as pd
 import streamlit as st
 
+from dashboard.figures import gap_explained as gx
 from dashboard.figures.heatmap import color_range, heatmap_figure
 from dashboard.figures.landscape import landscape_figure
 from dashboard.figures.scatter import pair_scatter
-from dashboard.ui import compute, loaders, uncertainty, widgets
+from dashboard.ui import compute, gap_explained, loaders, uncertainty, widgets
 from dashboard.ui.export import figure_buttons, table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.sidebar import View, sidebar
@@ -61,3 +64,72 @@ with shown_errors():
         column.plotly_chart(scatter, key=f"gap_scatter_{closed}")
         with column:
             figure_buttons(figure, f"gap-heatmap-{view.model}-{name}", f"gap_heat_exp_{closed}")
+
+
+def gap_explained_sections(view: View, models: list[str]) -> None:
+    """Issue 14: shift or shape, where the gap lives, ablation, ways to close it, joint clustering, temperature."""
+    if len(view.modalities) < 2:
+        return
+    first, second = view.modalities[:2]
+    st.header(f"Explaining the gap · {first} (a) and {second} (b)")
+    with shown_errors(), st.spinner("Analysing the gap…"):
+        blocks = {m: gap_explained.analysis(view.key, m) for m in models}
+        st.caption("Sources: " + ", ".join(f"{m}: {b['source']}" for m, b in blocks.items()))
+        shift_or_shape_section(blocks)
+        location_section(blocks, view.model)
+        closing_section(view, models)
+        joint_section(view, models, blocks)
+        temperature_section(blocks)
+
+
+def shift_or_shape_section(blocks: dict[str, dict]) -> None:
+    """Fréchet split and energy distance before and after centring."""
+    st.subheader("Shift or shape?")
+    st.plotly_chart(gx.shape_figure(blocks, "Is the gap a shift of the centroids or a difference in shape?"),
+                    key="gx_shape")
+    table = gx.shape_table(blocks)
+    st.dataframe(table, hide_index=True)
+    table_buttons(table, "gap-shift-or-shape", "gx_shape_table")
+
+
+def location_section(blocks: dict[str, dict], model: str) -> None:
+    """Shares of ||g||^2 by dimension and principal direction, and the ablation curve."""
+    st.subheader("Where the gap lives")
+    st.dataframe(gx.location_table(blocks), hide_index=True)
+    if model in blocks:
+        st.plotly_chart(gx.location_figure(blocks[model], f"{model}: share of ||g||² (top 20)"), key="gx_location")
+    figure = gx.ablation_figure(blocks, "Removing the top-k gap dimensions (rows renormalised)")
+    st.plotly_chart(figure, key="gx_ablation")
+    pairs = next(iter(blocks.values()))["ablation"]["eval_pairs"]
+    st.caption(f"Gap over all pairs; loss and R@1 on a seeded sample of {pairs} pairs (compare along the curve).")
+    figure_buttons(figure, "gap-ablation", "gx_ablation_fig")
+
+
+def closing_section(view: View, models: list[str]) -> None:
+    """The closing methods side by side, with the mean shift's fraction on a slider."""
+    st.subheader("Ways to close the gap")
+    fraction = widgets.fraction("Mean shift: fraction of the gap closed", "gf", 1.0)
+    closings = {m: gap_explained.closing(view.key, m, fraction) for m in models}
+    table = gx.closing_table(closings)
+    st.dataframe(table, hide_index=True)
+    st.caption("Fitted on a seeded half of the pairs, evaluated on the held-out half (loss and R@k on at most "
+               "1,000 of them); structure = correlation of in-modal cosines before and after.")
+    table_buttons(table, "gap-closing-methods", "gx_closing_table")
+
+
+def joint_section(view: View, models: list[str], blocks: dict[str, dict]) -> None:
+    """Joint k-means of both modalities: pair-in-same-cluster, purity, V-measure, ARI next to R@1."""
+    st.subheader("Joint clustering")
+    k = widgets.number("Clusters (k)", "gk", 10, 2, 50)
+    table = gx.joint_table({m: gap_explained.joint(view.key, m, k) for m in models}, blocks)
+    st.plotly_chart(gx.joint_figure(table, f"k-means on images and texts together, k = {k}"), key="gx_joint")
+    st.dataframe(table, hide_index=True)
+
+
+def temperature_section(blocks: dict[str, dict]) -> None:
+    """Loss and softmax entropy over a log grid of logit scales."""
+    st.subheader("Temperature")
+    st.plotly_chart(gx.temperature_figure(blocks, "Where the model's logit scale sits (star)"), key="gx_temperature")
+
+
+gap_explained_sections(view, models)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.search import MAX_K, neighbours_of_item, neighbours_of_text, text_search_available
+from dashboard.search import MAX_K, neighbours_of_text, text_search_available
 from dashboard.ui import loaders, widgets
 from dashboard.ui.export import table_buttons
 from dashboard.ui.guard import shown_errors
@@ -17,10 +17,10 @@ COLUMNS_PER_ROW = 5
 ALL = "all modalities"
 
 
-def caption_of(view: View) -> dict[str, str]:
-    """Item id -> caption of the dataset."""
-    frame = loaders.items(view.store, view.version, view.dataset)
-    return dict(zip(frame["item_id"], frame["text"].fillna("")))
+def caption_of(view: View, ids: list[str]) -> dict[str, str]:
+    """Item id -> caption of some items of the dataset."""
+    texts = loaders.items(view.store, view.version, view.dataset).set_index("item_id")["text"]
+    return dict(zip(ids, texts.reindex(ids).fillna("").astype(str)))
 
 
 def embedded(view: View) -> list[str]:
@@ -35,14 +35,14 @@ def item_query(view: View, target: str | None, k: int) -> pd.DataFrame | None:
     if not view.item_ids:
         st.warning("no items in view: widen the subset in the sidebar")
         return None
-    captions = caption_of(view)
     options = view.item_ids[:MAX_ITEM_OPTIONS]
+    captions = caption_of(view, options)
     left, right = st.columns([3, 1])
     item = widgets.selectbox("Item", options, "sitem", options[0], where=left,
                              format_func=lambda i: f"{i} — {captions.get(i, '')[:80]}")
     modalities = embedded(view)
     source = widgets.selectbox("Its embedding of", modalities, "sfrom", modalities[0], where=right)
-    return neighbours_of_item(view.store, view.dataset, view.model, item, source, k, target)
+    return loaders.item_neighbours(view.store, view.version, view.dataset, view.model, item, source, k, target)
 
 
 def text_query(view: View, target: str | None, k: int) -> pd.DataFrame | None:

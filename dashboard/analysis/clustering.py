@@ -244,3 +244,10 @@ def block_modalities(block: str, modalities: list[str]) -> tuple[str, str]:
             return rows, block[len(rows) + 1:]
     raise GapscopeError(f"clustering: block {block!r} is not <row modality>_<column modality> of "
                         f"{', '.join(modalities)}")
+
+
+def kmeans_points(z: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """Labels 0..k-1 of k-means (greedy k-means++, fixed seed, the Lloyd iterations above) on the rows of z as given."""
+    z = np.asarray(z)
+    _check_k(k, len(z))
+    return _lloyd(z, _kmeans_pp(z, int(k), np.random.default_rng(seed)))[0]

@@ -1,10 +1,14 @@
 """Similarity heatmaps (Amumo's main view): the kN x kN cosine-similarity matrix of k modality blocks.
 
-Above `MAX_SIDE` rows the matrix is aggregated on the server: each modality block is cut into equal runs of
-consecutive items (in the current order) and a cell holds the mean similarity of two runs. Because cosine
-similarity of L2-normalised vectors is bilinear, mean_{i in a, j in b} x_i . y_j = mean(x_a) . mean(y_b), so the
-block means are exact and cost O(N d) instead of the O(N^2 d) full matrix; the payload stays below
-MAX_SIDE^2 float32 values at any N. `window` zooms into a run of items to show single items again.
+Up to `MAX_SIDE` rows (1,000: the default view of 500 pairs shows every cell, as Amumo's 200 x 200) every cell is
+one pair of items. Above it the matrix is aggregated on the server: each modality block is cut into
+`AGGREGATED_SIDE` / k equal runs of consecutive items in the current order and a cell holds the mean similarity
+of two runs. Because cosine similarity of L2-normalised vectors is bilinear, mean_{i in a, j in b} x_i . y_j =
+mean(x_a) . mean(y_b), so the block means are exact and cost O(N d) instead of the O(N^2 d) full matrix; the
+payload stays below MAX_SIDE^2 float32 values at any N. Runs of items in id order average unrelated items into
+flat squares, so the caller orders items first (by cluster, or by the first principal component:
+dashboard/analysis/ordering.py) and names the order (`ordering`, shown in the title). `window` zooms into a run
+of positions of that order; `run_edges` and `offset` map a row back to its positions, for zooming on a click.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ import plotly.graph_objects as go
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
-MAX_SIDE = 400
+MAX_SIDE = 1000
+AGGREGATED_SIDE = 400
 COLORSCALE = "Viridis"
 DIFF_COLORSCALE = "RdBu_r"
 
@@ -31,6 +36,9 @@ class HeatmapData:
     modalities: list[str]
     block: int
     aggregated: bool
+    run_edges: tuple[int, ...] = ()
+    offset: int = 0
+    ordering: str = "item order"
 
     @property
     def boundaries(self) -> list[int]:
@@ -45,21 +53,24 @@ def _runs(n: int, bins: int) -> list[tuple[int, int]]:
 
 
 def similarity_blocks(vectors: dict[str, np.ndarray], item_ids: list[str], order: np.ndarray | None = None,
-                      window: tuple[int, int] | None = None, max_side: int = MAX_SIDE) -> HeatmapData:
-    """The block similarity matrix of the modalities in `vectors` (rows aligned with item_ids)."""
+                      window: tuple[int, int] | None = None, max_side: int = MAX_SIDE,
+                      ordering: str = "item order") -> HeatmapData:
+    """The block similarity matrix of the modalities in `vectors` (rows aligned with item_ids), exact up to
+    `max_side` rows, else means of runs (at most min(max_side, AGGREGATED_SIDE) rows)."""
     modalities = list(vectors)
     n = len(item_ids)
     if n == 0 or not modalities:
         raise GapscopeError("heatmap: no items to show (the subset is empty)")
     order = np.arange(n) if order is None else np.asarray(order)
+    offset = 0
     if window is not None:
-        start, stop = max(0, window[0]), min(n, window[1])
-        if stop <= start:
+        offset, stop = max(0, window[0]), min(len(order), window[1])
+        if stop <= offset:
             raise GapscopeError(f"heatmap: zoom window {window[0]}-{window[1]} holds no items (there are {n})")
-        order = order[start:stop]
+        order = order[offset:stop]
     ids = [item_ids[i] for i in order]
-    per_block = max(1, max_side // len(modalities))
-    runs = _runs(len(ids), min(len(ids), per_block))
+    exact = len(ids) * len(modalities) <= max_side
+    runs = _runs(len(ids), len(ids) if exact else max(1, min(max_side, AGGREGATED_SIDE) // len(modalities)))
     aggregated = len(runs) < len(ids)
     means = []
     for m in modalities:
@@ -68,13 +79,14 @@ def similarity_blocks(vectors: dict[str, np.ndarray], item_ids: list[str], order
     stacked = np.concatenate(means)
     matrix = (stacked @ stacked.T).astype(np.float32)
     row_items = [ids[a:b] for a, b in runs] * len(modalities)
-    labels = [f"{m} · {_run_label(ids, a, b)}" for m in modalities for a, b in runs]
-    return HeatmapData(matrix, labels, row_items, modalities, len(runs), aggregated)
+    labels = [f"{m} · {_run_label(ids, a, b, offset)}" for m in modalities for a, b in runs]
+    edges = tuple(a for a, _ in runs) + (runs[-1][1],)
+    return HeatmapData(matrix, labels, row_items, modalities, len(runs), aggregated, edges, offset, ordering)
 
 
-def _run_label(ids: list[str], start: int, stop: int) -> str:
-    """Label of one row: the item id, or the range of items a run holds."""
-    return ids[start] if stop - start == 1 else f"items {ids[start]}…{ids[stop - 1]} ({stop - start})"
+def _run_label(ids: list[str], start: int, stop: int, offset: int) -> str:
+    """Label of one row: the item id, or the positions (1-based, in the heatmap's order) of the items a run holds."""
+    return ids[start] if stop - start == 1 else f"#{offset + start + 1}–{offset + stop} ({stop - start} items)"
 
 
 def difference_blocks(data: HeatmapData, first: str, second: str) -> HeatmapData:
@@ -86,7 +98,8 @@ def difference_blocks(data: HeatmapData, first: str, second: str) -> HeatmapData
     i, j = data.modalities.index(first), data.modalities.index(second)
     diff = data.matrix[i * b:(i + 1) * b, i * b:(i + 1) * b] - data.matrix[j * b:(j + 1) * b, j * b:(j + 1) * b]
     labels = [label.split(" · ", 1)[1] for label in data.labels[:b]]
-    return HeatmapData(diff, labels, data.row_items[:b], [f"{first} − {second}"], b, data.aggregated)
+    return HeatmapData(diff, labels, data.row_items[:b], [f"{first} − {second}"], b, data.aggregated,
+                       data.run_edges, data.offset, data.ordering)
 
 
 def color_range(*datas: HeatmapData) -> tuple[float, float]:
@@ -141,3 +154,13 @@ def add_cluster_marks(figure: go.Figure, data: HeatmapData, sizes: list[int], la
     figure.update_traces(colorbar={"orientation": "h", "y": -0.2, "thickness": 10, "title": None})
     figure.update_layout(margin={"r": 150})
     return figure
+
+
+def zoom_window(data: HeatmapData, first_row: int, last_row: int) -> tuple[int, int]:
+    """Positions (in the heatmap's order, window included) of the items that rows first_row..last_row of one
+    modality block hold; a one-line error for rows outside the block."""
+    rows = len(data.run_edges) - 1
+    low, high = sorted((int(first_row), int(last_row)))
+    if rows < 1 or low < 0 or high >= rows:
+        raise GapscopeError(f"heatmap zoom: rows {first_row}-{last_row} outside the {max(rows, 0)} rows of a block")
+    return data.offset + data.run_edges[low], data.offset + data.run_edges[high + 1]

@@ -1,14 +1,16 @@
 """The Store facade: datasets, items, models, embeddings and computed artefacts in one folder."""
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dashboard.errors import GapscopeError
 from dashboard.store import metadata, schema
@@ -35,6 +37,7 @@ class Store:
         self.path = Path(path)
         self.read_only = read_only
         self._vectors = VectorTables(self.path / schema.VECTOR_DIR)
+        self._pinned: Any = None
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -74,10 +77,23 @@ class Store:
         return int(row[0][0]) if row else None
 
     def _db(self, write: bool = False):
-        """A short-lived metadata connection."""
+        """A short-lived metadata connection (the pinned one inside `one_transaction`)."""
         if write and self.read_only:
             raise GapscopeError(f"{self.path}: store is open read-only")
+        if self._pinned is not None:
+            return contextlib.nullcontext(self._pinned)
         return metadata.connect(self.path / schema.META_FILE, read_only=not write)
+
+    @contextlib.contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Run several calls of this thread on one write connection, committed together or not at all (an
+        ingest's registration: one connection instead of one per call)."""
+        with self._db(write=True) as con:
+            self._pinned = con
+            try:
+                yield
+            finally:
+                self._pinned = None
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run a read query on the metadata and return a DataFrame."""
@@ -145,6 +161,18 @@ class Store:
                         "text, image_ref, audio_ref, molecule, thumbnail, extra FROM fresh", [dataset, dataset])
             added = con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
             con.execute("DROP TABLE fresh")
+            con.unregister("incoming")
+        return int(added)
+
+    def append_items(self, dataset: str, items: pa.Table) -> int:
+        """Add items given as Arrow in the table's layout (ITEM_COLUMNS, extra already JSON) in one transaction;
+        items already present are kept. No per-row conversion: the bulk path of an ingest. Returns the number added."""
+        if items.column_names != schema.ITEM_COLUMNS:
+            raise GapscopeError(f"items: append_items needs the columns {', '.join(schema.ITEM_COLUMNS)}")
+        with self._db(write=True) as con:
+            con.register("incoming", items)
+            added = con.execute("INSERT INTO items SELECT ?, i.* FROM incoming i WHERE i.item_id NOT IN "
+                                "(SELECT item_id FROM items WHERE dataset = ?)", [dataset, dataset]).fetchall()[0][0]
             con.unregister("incoming")
         return int(added)
 
@@ -277,6 +305,15 @@ class Store:
         """Nearest items to a query vector (cosine), with their distance."""
         return self._vectors.search(self._table(dataset, model), query, k, modality).to_pandas()
 
+    def index_vectors(self, dataset: str, model: str, min_rows: int | None = None) -> bool:
+        """Build the search indices of (dataset, model) (see dashboard/store/vectors.py); True when an ANN index
+        exists afterwards."""
+        from dashboard.store.vectors import ANN_MIN_ROWS
+
+        if self.read_only:
+            raise GapscopeError(f"{self.path}: store is open read-only")
+        return self._vectors.build_index(self._table(dataset, model), ANN_MIN_ROWS if min_rows is None else min_rows)
+
     # -- artefacts ---------------------------------------------------------------------------
     def put_artifact(self, dataset: str, model: str, kind: str, key: str, payload: bytes, fmt: str) -> None:
         """Store a computed artefact (projection, clusters, metrics), replacing an older one."""
@@ -332,6 +369,11 @@ def _normalise_items(items: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype("string")
     frame["thumbnail"] = frame["thumbnail"].astype(object)
     return frame.reset_index(drop=True)
+
+
+def extra_json(fields: dict[str, Any]) -> str:
+    """An item's extra fields as the JSON text of its `extra` column (as add_items writes it)."""
+    return json.dumps({k: _jsonable(v) for k, v in fields.items()})
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,4 +1,11 @@
-"""LanceDB tables of a store: one table per (dataset, model), rows keyed by modality and item id."""
+"""LanceDB tables of a store: one table per (dataset, model), rows keyed by modality and item id.
+
+Search is brute force (exact) below ANN_MIN_ROWS rows, LanceDB's own guidance ("an index is not needed under
+~100k rows"). `build_index` (run at precompute time, never on a page view) adds scalar indices on key and
+modality (exact lookups and filters without a scan) and, from ANN_MIN_ROWS rows, an IVF_PQ vector index on cosine
+distance with one partition per PARTITION_ROWS rows; queries then probe NPROBES partitions and re-rank REFINE x k candidates by
+their exact cosine distance (so the similarities shown are exact; only the candidate set is approximate).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -7,6 +14,13 @@ from pathlib import Path
 import lancedb
 import numpy as np
 import pyarrow as pa
+from lancedb.index import Bitmap, BTree, IvfPq
+
+
+ANN_MIN_ROWS = 100_000
+NPROBES = 16
+PARTITION_ROWS = 2048
+REFINE = 10
 
 
 def table_name(dataset: str, model: str) -> str:
@@ -115,12 +129,40 @@ class VectorTables:
         values, counts = np.unique(arrow.column("modality").to_numpy(zero_copy_only=False), return_counts=True)
         return {str(v): int(c) for v, c in zip(values, counts)}
 
+    def build_index(self, name: str, min_rows: int = ANN_MIN_ROWS) -> bool:
+        """Scalar indices on key and modality; an IVF_PQ vector index when the table has min_rows rows or more.
+        Returns whether the vector index exists."""
+        table = self.open(name)
+        table.create_index("key", config=BTree(), replace=True)
+        table.create_index("modality", config=Bitmap(), replace=True)
+        rows = table.count_rows()
+        if rows < min_rows:
+            return False
+        dim = table.schema.field("vector").type.list_size
+        config = IvfPq(distance_type="cosine", num_partitions=max(1, rows // PARTITION_ROWS),
+                       num_sub_vectors=_sub_vectors(dim))
+        table.create_index("vector", config=config, replace=True)
+        return True
+
+    def has_vector_index(self, name: str) -> bool:
+        """Whether the table's vector column has an ANN index."""
+        return any("vector" in list(getattr(i, "columns", [])) for i in self.open(name).list_indices())
+
     def search(self, name: str, query: np.ndarray, k: int, modality: str | None = None) -> pa.Table:
-        """The k nearest rows to `query` by cosine distance, optionally within one modality."""
+        """The k nearest rows to `query` by cosine distance, optionally within one modality (approximate
+        candidates, exact distances, when the table has a vector index)."""
         builder = self.open(name).search(np.asarray(query, dtype=np.float32)).distance_type("cosine").limit(k)
+        if self.has_vector_index(name):
+            builder = builder.nprobes(NPROBES).refine_factor(REFINE)
         if modality is not None:
             builder = builder.where(f"modality = '{_quote(modality)}'", prefilter=True)
         return builder.select(["item_id", "modality", "_distance"]).to_arrow()
+
+
+def _sub_vectors(dim: int) -> int:
+    """PQ sub-vectors: dim / 8 (8-d pieces), or the largest divisor of dim below that."""
+    wanted = max(1, dim // 8)
+    return next(d for d in range(wanted, 0, -1) if dim % d == 0)
 
 
 def _quote(text: str) -> str:

@@ -1,5 +1,9 @@
 """Cached calls into the analyses for the subset in view (keyed by View.key, the model and the options).
 
+Results that grow with N (embeddings, points, heatmaps, pair cosines, orders) are held with st.cache_resource:
+one shared object per key, never copied or unpickled per rerun (st.cache_data would, which costs seconds and
+gigabytes at 100k pairs); callers only derive new objects from them and never modify them.
+
 Slow work is bounded: UMAP and t-SNE come from the store's projection artefacts when present, otherwise they
 run only when asked (a button) on at most MAX_EMBED_PAIRS pairs; clustering beyond the analysis module's linkage
 limit uses its k-means pre-clustering. Everything else is O(N d) and runs on each rerun from the cache.
@@ -12,38 +16,39 @@ import streamlit as st
 
 from dashboard.analysis import clustering, projection
 from dashboard.analysis.closing import close_gaps
+from dashboard.analysis.ordering import principal_order
 from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
-from dashboard.figures.heatmap import HeatmapData, similarity_blocks
+from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, similarity_blocks
 from dashboard.store import artifacts
 from dashboard.ui import loaders
+from dashboard.ui.state import ViewKey
 
 MAX_EMBED_PAIRS = 2000
 MAX_PCA_COMPONENTS = 10
 METRICS_SAMPLE = 2000
 LANDSCAPE_PAIRS = 500
-ViewKey = tuple
 
 
 def view_ids(key: ViewKey) -> list[str]:
-    """Item ids of a view key (store, version, dataset, sql, q, n, seed)."""
-    return loaders.subset(*key)
+    """Item ids of a view key."""
+    return loaders.subset(key.store, key.version, key.dataset, key.sql, key.q, key.n, key.seed)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def vectors(key: ViewKey, model: str, closed: bool = False) -> tuple[list[str], dict[str, np.ndarray]]:
     """Item ids and normalised embeddings per modality of the view (gap closed when asked)."""
-    pairs = loaders.subset_pairs(key[0], key[1], key[2], model, view_ids(key))
+    pairs = loaders.subset_pairs(key.store, key.version, key.dataset, model, view_ids(key))
     blocks = {m: normalize(v, f"{model} {m}") for m, v in pairs.vectors.items()}
     return pairs.item_ids, close_gaps(blocks) if closed and len(blocks) > 1 else blocks
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def pair_cosines(key: ViewKey, model: str, closed: bool = False) -> pd.Series:
     """Cosine of each item's first two modalities in the full space, indexed by item id."""
     ids, blocks = vectors(key, model, closed)
     if len(blocks) < 2:
-        raise GapscopeError(f"dataset {key[2]!r}: has one modality ({', '.join(blocks)}); pairs need two")
+        raise GapscopeError(f"dataset {key.dataset!r}: has one modality ({', '.join(blocks)}); pairs need two")
     first, second = list(blocks.values())[:2]
     return pd.Series(np.einsum("ij,ij->i", first, second), index=ids, name="pair_cosine")
 
@@ -53,31 +58,48 @@ def clusters(key: ViewKey, model: str, k: int, block: str, closed: bool = False)
     """Amumo's clusters (complete linkage on the rows of one modality block) of the view's items and their
     n-gram labels; labels come from the store's clusters artefact when it covers every item."""
     ids, blocks = vectors(key, model, closed)
-    stored = loaders.artifact_frame(key[0], key[1], key[2], model, artifacts.CLUSTERS,
+    stored = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.CLUSTERS,
                                     artifacts.clusters_key("amumo", k, block))
     if stored is not None and not closed and set(ids) <= set(stored["item_id"]):
         labels = stored.set_index("item_id").loc[ids, "cluster"].to_numpy()
     else:
         rows, columns = clustering.block_modalities(block, list(blocks))
         labels = clustering.amumo_clusters_from_embeddings(blocks[rows], blocks[columns], k)
-    texts = loaders.items(key[0], key[1], key[2]).set_index("item_id").loc[ids, "text"].fillna("").tolist()
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id").loc[ids, "text"].fillna("").tolist()
     return np.asarray(labels), clustering.ngram_labels(texts, labels)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def heatmap(key: ViewKey, model: str, closed: bool, order: tuple[int, ...] | None,
-            window: tuple[int, int] | None) -> HeatmapData:
-    """The (aggregated above MAX_SIDE rows) similarity heatmap of the view."""
+@st.cache_resource(max_entries=32, show_spinner=False)
+def heatmap(key: ViewKey, model: str, closed: bool, order: np.ndarray | tuple[int, ...] | None,
+            window: tuple[int, int] | None, ordering: str = "given order") -> HeatmapData:
+    """The similarity heatmap of the view: exact up to MAX_SIDE rows, else block means of the items in `order`
+    (named `ordering`; an int array hashes as bytes, a long tuple element by element), by default ordered by their
+    first principal component (dashboard/analysis/ordering.py)."""
     ids, blocks = vectors(key, model, closed)
-    return similarity_blocks(blocks, ids, None if order is None else np.asarray(order), window)
+    ordering = ordering if order is not None else "item order"
+    if order is None and len(ids) * len(blocks) > MAX_SIDE:
+        order, ordering = principal_order(list(blocks.values())), "ordered by PC 1"
+    return similarity_blocks(blocks, ids, None if order is None else np.asarray(order), window, ordering=ordering)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def principal_ids(key: ViewKey, model: str) -> list[str]:
+    """The view's item ids sorted by their first principal component (dashboard/analysis/ordering.py)."""
+    ids, blocks = vectors(key, model)
+    return [ids[i] for i in principal_order(list(blocks.values()))]
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
 def pca_points(key: ViewKey, model: str, closed: bool, cx: int, cy: int) -> pd.DataFrame:
-    """PCA of [A; B; ...] (fitted on all modalities together, as Amumo), components cx and cy (1-based)."""
+    """PCA of [A; B; ...] (fitted on all modalities together, as Amumo), components cx and cy (1-based); the
+    store's PCA artefact when the view is the whole dataset and the components are the first two."""
+    ids, blocks = vectors(key, model, closed)
+    if (cx, cy) == (1, 2) and len(ids) == len(loaders.paired(key.store, key.version, key.dataset, model)):
+        stored = stored_points(key, model, "pca", closed)
+        if stored is not None and len(stored) == len(ids) * len(blocks):
+            return stored
     from sklearn.decomposition import PCA
 
-    ids, blocks = vectors(key, model, closed)
     z = np.concatenate(list(blocks.values()))
     wanted = min(max(cx, cy), z.shape[1], len(z))
     coords = PCA(n_components=wanted).fit_transform(z)
@@ -94,7 +116,7 @@ def _frame(ids: list[str], modalities: list[str], coords: np.ndarray) -> pd.Data
 
 def stored_points(key: ViewKey, model: str, method: str, closed: bool) -> pd.DataFrame | None:
     """A projection artefact restricted to the view (None when the store has none covering the view)."""
-    frame = loaders.artifact_frame(key[0], key[1], key[2], model, artifacts.PROJECTION,
+    frame = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.PROJECTION,
                                    artifacts.projection_key(method, closed))
     if frame is None:
         return None
@@ -120,7 +142,7 @@ def computed_points(key: ViewKey, model: str, method: str, closed: bool, seed: i
 
 def with_text(points: pd.DataFrame, key: ViewKey) -> pd.DataFrame:
     """Points with each item's caption (for hover text)."""
-    texts = loaders.items(key[0], key[1], key[2]).set_index("item_id")["text"]
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"]
     return points.assign(text=points["item_id"].map(texts))
 
 
@@ -155,14 +177,14 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
     from dashboard.analysis.landscape import loss_landscape
 
     ids, blocks = vectors(key, model)
-    everything = len(ids) == len(loaders.paired(key[0], key[1], key[2], model))
-    stored = loaders.artifact_json(key[0], key[1], key[2], model, artifacts.LANDSCAPE, f"{first}_{second}")
+    everything = len(ids) == len(loaders.paired(key.store, key.version, key.dataset, model))
+    stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.LANDSCAPE, f"{first}_{second}")
     if stored is not None and everything:
         return {**stored, "source": "store"}
     rows = np.arange(len(ids))
     if len(rows) > LANDSCAPE_PAIRS:
-        rows = np.sort(np.random.default_rng(key[6]).choice(len(rows), LANDSCAPE_PAIRS, replace=False))
-    scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
+        rows = np.sort(np.random.default_rng(key.seed).choice(len(rows), LANDSCAPE_PAIRS, replace=False))
+    scale = float(loaders.model_record(key.store, key.version, model)["logit_scale"])
     result = loss_landscape(blocks[first][rows], blocks[second][rows], scale)
     return {**result, "source": f"computed on {len(rows)} pairs in view"}
 
@@ -183,9 +205,9 @@ def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame
 
     ids, blocks = vectors(key, model, closed)
     if len(ids) > METRICS_SAMPLE:
-        rows = np.sort(np.random.default_rng(key[6]).choice(len(ids), METRICS_SAMPLE, replace=False))
+        rows = np.sort(np.random.default_rng(key.seed).choice(len(ids), METRICS_SAMPLE, replace=False))
         ids, blocks = [ids[i] for i in rows], {m: v[rows] for m, v in blocks.items()}
-    record = loaders.model_record(key[0], key[1], model)
+    record = loaders.model_record(key.store, key.version, model)
     scale, bias = float(record["logit_scale"]), logit_bias_of(record)
     report = gap_report(blocks)
     rows = []

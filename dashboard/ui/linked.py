@@ -1,39 +1,58 @@
-"""Glue between the page and the linked-hover component: captions, thumbnails and point positions in view."""
+"""Glue between the page and the linked-hover component: the published captions and thumbnails of the view, the
+heatmap's row items and the item-to-row map, sized by what is drawn (dashboard/ui/hover explains the transport)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from dashboard.figures.heatmap import HeatmapData
-from dashboard.ui import loaders
-from dashboard.ui.hover import linked_view
+from dashboard.ui import compute, loaders
+from dashboard.ui.hover import linked_view, publish
 from dashboard.ui.items import data_uri
-from dashboard.ui.sidebar import View
+from dashboard.ui.state import ViewKey
 
-MAX_THUMBS = 300
+MAX_THUMBS = 600
 MAX_CAPTION = 120
+NO_ROW = 65535
 
 
-def _payload_items(view: View, rows: list[str], scatter_ids: list[str]) -> dict[str, tuple[str, str | None]]:
-    """Caption and (for the first MAX_THUMBS ids, heatmap rows first) thumbnail of each id in view."""
-    ordered = list(dict.fromkeys(rows + scatter_ids))
-    texts = loaders.items(view.store, view.version, view.dataset).set_index("item_id")["text"]
-    thumbs = loaders.thumbnails(view.store, view.version, view.dataset, tuple(ordered[:MAX_THUMBS]))
-    out = {}
-    for item in ordered:
-        caption = texts.get(item)
-        out[item] = ((caption if isinstance(caption, str) else "")[:MAX_CAPTION], data_uri(thumbs.get(item)))
-    return out
+@st.cache_data(max_entries=16, show_spinner=False)
+def items_url(key: ViewKey, model: str) -> str:
+    """The published [id, caption] of every item of the view (in the index order of compute.vectors)."""
+    ids = compute.vectors(key, model)[0]
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"]
+    captions = texts.reindex(ids).fillna("").astype(str).str.slice(0, MAX_CAPTION).tolist()
+    return publish("items", [list(pair) for pair in zip(ids, captions)])
 
 
-def show_linked(view: View, heat: HeatmapData, heat_figure: go.Figure | None, points: pd.DataFrame | None,
+@st.cache_data(max_entries=32, show_spinner=False)
+def thumbs_url(key: ViewKey, rows: tuple[str, ...]) -> str | None:
+    """The published [row, thumbnail data URI] of the first MAX_THUMBS heatmap rows that have one."""
+    wanted = rows[:MAX_THUMBS]
+    thumbs = loaders.thumbnails(key.store, key.version, key.dataset, wanted)
+    found = [[k, data_uri(thumbs[item])] for k, item in enumerate(wanted) if item in thumbs]
+    return publish("thumbs", found) if found else None
+
+
+def row_of(heat: HeatmapData, ids: list[str]) -> bytes:
+    """uint16 bytes: each item's row in the heatmap's first block (NO_ROW when the heatmap does not show it)."""
+    runs = heat.row_items[:heat.block]
+    members = pd.Index(ids).get_indexer([item for run in runs for item in run])
+    rows = np.full(len(ids), NO_ROW, dtype="<u2")
+    rows[members[members >= 0]] = np.repeat(np.arange(len(runs), dtype="<u2"), [len(r) for r in runs])[members >= 0]
+    return rows.tobytes()
+
+
+def show_linked(view, model: str, heat: HeatmapData, heat_figure: go.Figure | None,
                 scatter_figure: go.Figure | None, key: str, height: int = 540) -> dict | None:
-    """Draw the linked heatmap + scatter + hover panel; returns a new click/selection event or None. The scatter
-    should be built without hover text: the panel shows captions (sent once, in `items`)."""
+    """Draw the linked heatmap + scatter + hover panel; returns a new click/selection/zoom event or None. The
+    scatter must use compute.vectors(view.key, model)'s item ids as its index space and carry no hover text."""
+    ids = compute.vectors(view.key, model)[0]
     rows = [run[0] for run in heat.row_items]
-    scatter_ids = [] if points is None else points["item_id"].astype(str).drop_duplicates().tolist()
-    items = _payload_items(view, rows, scatter_ids)
-    shown = set(scatter_ids)
-    item_rows = {item: k for k, run in enumerate(heat.row_items[:heat.block]) for item in run if item in shown}
-    return linked_view(heat_figure, scatter_figure, rows, heat.labels, heat.block, len(heat.modalities), items,
-                       key=key, height=height, item_rows=item_rows)
+    index = pd.Index(ids).get_indexer(rows).tolist()
+    return linked_view(heat_figure, scatter_figure, rows, heat.labels, heat.block, len(heat.modalities),
+                       items_url(view.key, model), key=key, height=height, row_index=index,
+                       row_of=row_of(heat, ids), thumbs_url=thumbs_url(view.key, tuple(rows[:heat.block])),
+                       zoomable=heat.aggregated)

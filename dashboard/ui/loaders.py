@@ -103,9 +103,10 @@ def model_record(path: str, version: float, model: str) -> dict:
     return open_store(path, version).model(model)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def items(path: str, version: float, dataset: str) -> pd.DataFrame:
-    """A dataset's items without thumbnails."""
+    """A dataset's items without thumbnails: one shared frame (no copy per call, which costs at 100k items), so
+    callers derive new frames from it and never modify it."""
     return open_store(path, version).items(dataset)
 
 
@@ -161,7 +162,16 @@ def artifact_json(path: str, version: float, dataset: str, model: str, kind: str
     return open_store(path, version).get_json(dataset, model, kind, key)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def artifact_frame(path: str, version: float, dataset: str, model: str, kind: str, key: str) -> pd.DataFrame | None:
-    """A stored DataFrame artefact, or None."""
+    """A stored DataFrame artefact, or None (one shared frame: never modified by callers)."""
     return open_store(path, version).get_frame(dataset, model, kind, key)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def item_neighbours(path: str, version: float, dataset: str, model: str, item_id: str, modality: str, k: int,
+                    target: str | None) -> pd.DataFrame:
+    """dashboard.search.neighbours_of_item, kept for reruns that do not change the query."""
+    from dashboard.search import neighbours_of_item
+
+    return neighbours_of_item(path, dataset, model, item_id, modality, k, target)

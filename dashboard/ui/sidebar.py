@@ -30,10 +30,10 @@ class View:
     subset: dict = field(default_factory=dict)
 
     @property
-    def key(self) -> tuple:
-        """A hashable key of the subset in view, for the cached computations."""
+    def key(self) -> state.ViewKey:
+        """The subset in view, the key of the cached computations."""
         s = self.subset
-        return (self.store, self.version, self.dataset, s["sql"], s["q"], s["n"], s["seed"])
+        return state.ViewKey(self.store, self.version, self.dataset, s["sql"], s["q"], int(s["n"]), int(s["seed"]))
 
 
 def _use_app_navigation() -> None:

@@ -7,6 +7,7 @@ st.session_state and restored from there when the URL is empty.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import streamlit as st
@@ -68,6 +69,33 @@ def as_list(text: str) -> list[str]:
     return [part for part in text.split(",") if part]
 
 
+def as_range(text: str) -> tuple[int, int]:
+    """Parse a URL range "start-stop" of two non-negative integers."""
+    start, stop = (int(part) for part in text.split("-", 1))
+    if start < 0 or stop <= start:
+        raise ValueError(f"not a range: {text}")
+    return start, stop
+
+
 def shared_params() -> dict[str, str]:
     """The shared part of the URL, for links into other pages."""
     return {k: st.query_params[k] for k in SHARED if k in st.query_params}
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    """The subset in view, as the key of every cached computation: the store (and its version), the dataset and
+    the sidebar's subset settings (SQL, caption filter, sample size, seed)."""
+
+    store: str
+    version: float
+    dataset: str
+    sql: str = ""
+    q: str = ""
+    n: int = 0
+    seed: int = 0
+
+    @classmethod
+    def whole(cls, store: str, version: float, dataset: str) -> "ViewKey":
+        """Every item of a dataset (no subset, no sample)."""
+        return cls(store, version, dataset)

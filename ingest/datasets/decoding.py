@@ -1,12 +1,13 @@
 """Guarded decoders shared by the dataset modules: every failure becomes a BadItem with a one-line reason.
 
 Images are checked against an explicit pixel cap from their header before any pixel is decoded (decompression
-bombs), audio goes through soundfile, SMILES through RDKit, microscopy from npz arrays with five channels, depth and
+bombs), audio goes through soundfile, SMILES through RDKit (each distinct string parsed once per process), microscopy from npz arrays with five channels, depth and
 thermal maps from .npy arrays or single-channel images, IMU windows from .npy arrays.
 """
 from __future__ import annotations
 
 import atexit
+import functools
 import io
 import os
 import tarfile
@@ -23,6 +24,7 @@ from ingest.base import BadItem
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 MEMBER = "::"
+SMILES_CACHE = 65536
 _archives: dict[tuple[int, str], zipfile.ZipFile | tarfile.TarFile] = {}
 
 
@@ -111,14 +113,20 @@ def decode_audio(data: bytes | str | Path) -> tuple[np.ndarray, int]:
 
 def check_smiles(smiles: str | None) -> str:
     """A SMILES string RDKit can parse; anything else raises BadItem."""
+    if smiles is None or not str(smiles).strip():
+        raise BadItem("invalid SMILES (empty)")
+    if not _parses(str(smiles)):
+        raise BadItem(f"invalid SMILES {smiles!r}")
+    return str(smiles)
+
+
+@functools.lru_cache(maxsize=SMILES_CACHE)
+def _parses(smiles: str) -> bool:
+    """Whether RDKit parses the SMILES; remembered, as datasets repeat molecules (CLOOME: many images per compound)."""
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
-    if smiles is None or not str(smiles).strip():
-        raise BadItem("invalid SMILES (empty)")
-    if Chem.MolFromSmiles(str(smiles)) is None:
-        raise BadItem(f"invalid SMILES {smiles!r}")
-    return str(smiles)
+    return Chem.MolFromSmiles(smiles) is not None
 
 
 def decode_microscopy(path: str | Path, channels: int = 5) -> np.ndarray:

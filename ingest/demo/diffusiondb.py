@@ -27,7 +27,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from dashboard.errors import GapscopeError
-from dashboard.importers.amumo import AmumoExport, read_amumo, write_export
+from dashboard.importers.amumo import AmumoExport, read_amumo
+from dashboard.importers.amumo_store import write_export
 from dashboard.store import Store
 from dashboard.thumbnails import open_image, thumbnail_bytes
 from ingest.demo.compact import compact_store

@@ -12,6 +12,7 @@ from typing import Iterator
 from playwright.sync_api import Page
 
 N_ITEMS = 40
+BIG_ITEMS = 20_000
 PAGES = {"overview": "", "explore": "explore", "gap": "gap", "compare": "compare",
          "augmentations": "augmentations", "sql": "sql", "search": "search"}
 START_TIMEOUT_S = 90

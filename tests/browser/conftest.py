@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser_helpers import N_ITEMS, free_port, served
+from browser_helpers import BIG_ITEMS, N_ITEMS, free_port, served
 
 from dashboard.store import Store
 from dashboard.synthetic import build_synthetic_store
@@ -35,17 +35,35 @@ def store(store_path) -> Store:
     return Store.open(store_path)
 
 
-@pytest.fixture(scope="session")
-def server(store_path, tmp_path_factory) -> str:
-    """The dashboard's base URL; the server is stopped (by its process id) at the end of the session."""
+def _serve(store_path: str, log: Path):
+    """Run the dashboard on a store; yields its base URL and stops it (by its process id) afterwards."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = dict(os.environ, GAPSCOPE_STORE=store_path, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
     with served(command, REPO, env, port, log) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def server(store_path, tmp_path_factory) -> str:
+    """The dashboard's base URL on the small store."""
+    yield from _serve(store_path, tmp_path_factory.mktemp("server") / "streamlit.log")
+
+
+@pytest.fixture(scope="session")
+def big_store_path(tmp_path_factory) -> str:
+    """A synthetic store of BIG_ITEMS (20,000) pairs, one model: shown all in view, the heatmap is aggregated."""
+    path = tmp_path_factory.mktemp("browser-big") / "store"
+    build_synthetic_store(path, n=BIG_ITEMS, dim=32, models=("synth-a",))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def big_server(big_store_path, tmp_path_factory) -> str:
+    """The dashboard's base URL on the 20,000-pair store."""
+    yield from _serve(big_store_path, tmp_path_factory.mktemp("server-big") / "streamlit.log")
 
 
 @pytest.fixture(scope="session")

@@ -56,3 +56,12 @@ def array(value) -> np.ndarray:
         shape = [int(s) for s in str(value.get("shape", len(data))).split(",")]
         return data.reshape(shape)
     return np.asarray(value)
+
+
+def published(url: str) -> list:
+    """The records the linked-hover component published under a data URL (all chunks, in order)."""
+    from dashboard.ui import hover
+
+    folder = hover._served_dir() / url.removeprefix("./")
+    chunks = sorted(folder.glob("*.json"), key=lambda p: int(p.stem))
+    return [record for chunk in chunks for record in json.loads(chunk.read_text())]

@@ -2,11 +2,14 @@
 zoom, selection summaries and item details."""
 from __future__ import annotations
 
+import base64
+
 import numpy as np
-from dash_helpers import array, linked_args, metric, no_errors, texts, widget
+from dash_helpers import array, linked_args, metric, no_errors, published, texts, widget
 
 from dashboard.analysis.closing import close_gaps
-from dashboard.figures.heatmap import MAX_SIDE
+from dashboard.analysis.ordering import principal_order
+from dashboard.figures.heatmap import AGGREGATED_SIDE
 from dashboard.store import Store
 
 
@@ -27,11 +30,15 @@ def test_linked_view_carries_heatmap_scatter_and_hover_items(app, store_path: st
     vectors = _pairs(store_path, "synth-a", rows[:30])
     stacked = np.concatenate([vectors["image"], vectors["text"]])
     np.testing.assert_allclose(z, stacked @ stacked.T, atol=1e-5)
-    caption, thumb = args["items"][rows[0]]
-    assert caption == Store.open(store_path).items("synthetic").set_index("item_id").loc[rows[0], "text"]
-    assert thumb.startswith("data:image/png;base64,")
-    scatter_ids = [t["customdata"] for t in args["scatter"]["data"] if t["mode"] == "markers" and "customdata" in t]
-    assert [sorted(ids) for ids in scatter_ids] == [sorted(rows[:30])] * 2
+    items = published(args["itemsUrl"])
+    assert [items[k][0] for k in args["rowIndex"]] == rows
+    caption = Store.open(store_path).items("synthetic").set_index("item_id").loc[rows[0], "text"]
+    assert items[args["rowIndex"][0]][1] == caption[:120]
+    thumbs = dict(published(args["thumbsUrl"]))
+    assert sorted(thumbs) == list(range(30)) and thumbs[0].startswith("data:image/png;base64,")
+    markers = [t for t in args["scatter"]["data"] if t["mode"] == "markers" and t.get("hoverinfo") != "skip"]
+    scatter_ids = [sorted(items[int(i)][0] for i in array(t["customdata"])) for t in markers]
+    assert scatter_ids == [sorted(rows[:30])] * 2
     kinds = {t["type"] for t in args["scatter"]["data"]}
     assert kinds == {"scattergl"}
 
@@ -128,27 +135,36 @@ def test_projection_widgets(app) -> None:
 def _scatter_count(at) -> int:
     """Number of marker points in the linked scatter."""
     traces = linked_args(at)["scatter"]["data"]
-    return sum(len(t["customdata"]) for t in traces if t["mode"] == "markers" and "customdata" in t)
+    return sum(len(array(t["customdata"])) for t in traces if t["mode"] == "markers" and "customdata" in t)
 
 
-def test_aggregated_heatmap_and_zoom(app, big_store: str) -> None:
+def test_aggregated_heatmap_in_principal_order_and_zoom(app, big_store: str) -> None:
     at = app("explore", store=big_store, n="0")
     no_errors(at)
     args = linked_args(at)
     z = array(args["heatmap"]["data"][0]["z"])
-    assert z.shape == (MAX_SIDE, MAX_SIDE) and "block means" in args["heatmap"]["layout"]["title"]["text"]
-    run = MAX_SIDE // 2
-    assert args["itemRow"]["0"] == 0 and args["itemRow"]["699"] == run - 1  # scatter hover -> heatmap run
-    zoom = widget(at, "selectbox", "Zoom into a block of items (the full heatmap shows block means)")
-    assert zoom.options[:3] == ["all items", f"items 1–{run}", f"items {run + 1}–{2 * run}"]
-    last = zoom.options[-1]
-    assert last.endswith("–700") and len(zoom.options) == 1 + -(-700 // run)
-    zoom.set_value(last).run()
-    no_errors(at)
-    args = linked_args(at)
-    rest = 700 - (len(zoom.options) - 2) * run
-    assert array(args["heatmap"]["data"][0]["z"]).shape == (2 * rest, 2 * rest) and args["blockSize"] == rest
-    assert at.query_params["zoom"] == last
+    title = args["heatmap"]["layout"]["title"]["text"]
+    assert z.shape == (AGGREGATED_SIDE, AGGREGATED_SIDE) and "block means" in title and "PC 1" in title
+    ids = published(args["itemsUrl"])
+    paired = Store.open(big_store).pairs("synthetic", "synth-a")
+    vectors = {m: v / np.linalg.norm(v, axis=1, keepdims=True) for m, v in paired.vectors.items()}
+    order = principal_order(list(vectors.values()))
+    assert ids[args["rowIndex"][0]][0] == paired.item_ids[order[0]]
+    row_of = np.frombuffer(base64.b64decode(args["rowOf"]), dtype="<u2")
+    position = {item: k for k, (item, _) in enumerate(ids)}
+    assert row_of[position[paired.item_ids[order[0]]]] == 0
+    assert row_of[position[paired.item_ids[order[-1]]]] == AGGREGATED_SIDE // 2 - 1
+    assert args["zoomable"] is True
+    zoomed = app("explore", store=big_store, n="0", zoom="350-700")
+    no_errors(zoomed)
+    args = linked_args(zoomed)
+    assert array(args["heatmap"]["data"][0]["z"]).shape == (700, 700) and args["blockSize"] == 350
+    assert args["zoomable"] is False
+    assert [published(args["itemsUrl"])[k][0] for k in args["rowIndex"][:350]] == \
+        [paired.item_ids[i] for i in order[350:]]
+    [back] = [b for b in zoomed.button if b.label == "Show all items"]
+    back.click().run()
+    assert "zoom" not in zoomed.query_params and linked_args(zoomed)["zoomable"] is True
 
 
 def test_selection_from_url_shows_summary(app) -> None:

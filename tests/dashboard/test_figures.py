@@ -1,6 +1,8 @@
 """Figure builders: exact block-mean aggregation, zoom, difference view, WebGL scatter with coloured pair lines."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -9,11 +11,12 @@ from dash_helpers import array
 
 from dashboard.errors import GapscopeError
 from dashboard.figures.bars import metric_bars
-from dashboard.figures.heatmap import (MAX_SIDE, add_cluster_marks, color_range, difference_blocks, heatmap_figure,
-                                       similarity_blocks)
+from dashboard.analysis.ordering import principal_order
+from dashboard.figures.heatmap import (AGGREGATED_SIDE, MAX_SIDE, add_cluster_marks, color_range, difference_blocks,
+                                       heatmap_figure, similarity_blocks, zoom_window)
 from dashboard.figures.landscape import landscape_figure
 from dashboard.figures.molecule import molecule_png
-from dashboard.figures.scatter import LINE_BINS, pair_scatter
+from dashboard.figures.scatter import LINE_BINS, MAX_LINES, marker_style, pair_scatter
 from dashboard.synthetic import synthetic_vectors
 
 
@@ -65,7 +68,37 @@ def test_payload_stays_small_at_any_n() -> None:
     ids, vectors = _vectors(20000, dim=4)
     figure = heatmap_figure(similarity_blocks(vectors, ids))
     assert len(figure.to_json()) < 3_000_000
-    assert array(figure.data[0].z).shape == (MAX_SIDE, MAX_SIDE)
+    assert array(figure.data[0].z).shape == (AGGREGATED_SIDE, AGGREGATED_SIDE)
+
+
+def test_default_view_of_500_pairs_shows_every_cell() -> None:
+    ids, vectors = _vectors(500)
+    data = similarity_blocks(vectors, ids)
+    assert MAX_SIDE >= 1000 and not data.aggregated and data.matrix.shape == (1000, 1000)
+    more_ids, more = _vectors(501)
+    assert similarity_blocks(more, more_ids).aggregated
+
+
+def test_zoom_window_maps_rows_back_to_positions() -> None:
+    ids, vectors = _vectors(1000)
+    data = similarity_blocks(vectors, ids, window=(100, 1000), max_side=100)  # 900 items, 50 runs of 18
+    assert data.offset == 100 and data.run_edges[:3] == (0, 18, 36) and data.run_edges[-1] == 900
+    assert zoom_window(data, 2, 1) == (118, 154)
+    zoomed = similarity_blocks(vectors, ids, window=zoom_window(data, 1, 2), max_side=100)
+    assert not zoomed.aggregated and zoomed.row_items[0] == [ids[118]]
+    with pytest.raises(GapscopeError, match="outside the 50 rows"):
+        zoom_window(data, 0, 50)
+
+
+def test_principal_order_sorts_items_along_the_main_axis() -> None:
+    rng = np.random.default_rng(0)
+    t = rng.permutation(200).astype(float)
+    axis = np.zeros(8)
+    axis[3] = 1.0
+    blocks = [np.outer(t, axis) + rng.normal(0, 0.01, (200, 8)) for _ in range(2)]
+    order = principal_order(blocks)
+    assert np.array_equal(t[order], np.arange(200.0)) or np.array_equal(t[order], np.arange(200.0)[::-1])
+    assert np.array_equal(principal_order([b[::-1] for b in blocks]), 199 - order)
 
 
 def test_difference_view_is_image_minus_text() -> None:
@@ -105,15 +138,33 @@ def _points(n: int = 20) -> pd.DataFrame:
                          "x": list(range(n)) * 2, "y": [0.0] * n + [1.0] * n})
 
 
-def test_scatter_is_webgl_with_one_line_per_pair() -> None:
+def test_scatter_is_webgl_with_lines_above_the_points() -> None:
     figure = pair_scatter(_points(), lines=True)
     assert all(isinstance(t, go.Scattergl) for t in figure.data)
-    line = figure.data[0]
-    assert line.mode == "lines" and len(line.x) == 60
-    assert line.x[0] == line.x[1] == 0 and line.y[:2] == (0.0, 1.0) and line.x[2] is None
     markers = [t for t in figure.data if t.mode == "markers"]
-    assert [t.name for t in markers] == ["image", "text"] and list(markers[0].customdata[:2]) == ["0", "1"]
+    assert [t.name for t in markers] == ["image", "text"] and list(markers[0].customdata[:2]) == [0, 1]
+    line = figure.data[-1]
+    assert line.mode == "lines" and len(line.x) == 60 and figure.data.index(line) > figure.data.index(markers[-1])
+    assert line.x[0] == line.x[1] == 0 and tuple(line.y[:2]) == (0.0, 1.0) and np.isnan(line.x[2])
     assert figure.layout.dragmode == "lasso"
+
+
+def test_scatter_sends_binary_arrays() -> None:
+    figure = pair_scatter(_points(50), lines=True)
+    spec = figure.to_plotly_json()["data"]
+    encoded = [t for t in json.loads(figure.to_json())["data"] if t["mode"] == "markers"]
+    assert all(isinstance(t["x"], dict) and "bdata" in t["x"] and "bdata" in t["customdata"] for t in encoded)
+    assert array(encoded[0]["customdata"]).tolist() == list(range(50)) and len(spec) == 3
+
+
+def test_scatter_customdata_indexes_the_given_ids() -> None:
+    points = _points(4)
+    ids = ["9", "3", "2", "1", "0"]
+    figure = pair_scatter(points, lines=False, ids=ids)
+    image = figure.data[0]
+    assert sorted(image.customdata.tolist()) == [1, 2, 3, 4]
+    for index, x in zip(image.customdata, image.x):
+        assert float(x) == float(ids[index])
 
 
 def test_scatter_lines_coloured_by_pair_cosine() -> None:
@@ -128,10 +179,21 @@ def test_scatter_lines_coloured_by_pair_cosine() -> None:
     assert bar and bar[0].marker.cmin == pytest.approx(0.1) and bar[0].marker.cmax == pytest.approx(0.9)
 
 
-def test_scatter_highlight_dims_the_rest() -> None:
+def test_many_pairs_get_a_sample_of_lines_and_faint_markers() -> None:
+    n = MAX_LINES * 3
+    figure = pair_scatter(_points(n), lines=True)
+    [line] = [t for t in figure.data if t.mode == "lines"]
+    assert len(line.x) // 3 == MAX_LINES and f"{MAX_LINES:,} of {n:,}" in figure.layout.title.text
+    markers = [t for t in figure.data if t.mode == "markers"]
+    assert sum(len(t.x) for t in markers) == 2 * n  # every point stays drawn
+    assert marker_style(100_000)[1] < marker_style(5_000)[1] < marker_style(500)[1]
+
+
+def test_scatter_highlight_dims_the_rest_and_draws_the_selection_on_top() -> None:
     figure = pair_scatter(_points(4), lines=False, highlight={"1"})
-    opacity = list(figure.data[0].marker.opacity)
-    assert opacity == [0.2, 1.0, 0.2, 0.2] and len(figure.data) == 2
+    base, selected = figure.data[0], figure.data[2]
+    assert base.marker.opacity < 0.5 and selected.name == "image (selected)" and selected.marker.opacity == 1.0
+    assert selected.customdata.tolist() == [1] and len(figure.data) == 4
 
 
 def test_landscape_and_bars() -> None:

@@ -98,9 +98,11 @@ def test_compare_shares_the_selection_and_needs_two_models(app) -> None:
     no_errors(at)
     assert metric(at, "Selected items") == "3"
     scatters = [f for f in plotly_figures(at) if f["data"][-1]["type"] == "scattergl"]
+    assert len(scatters) == 2
     for figure in scatters:
-        opacity = figure["data"][-1]["marker"]["opacity"]
-        assert sorted(set(array(opacity).tolist())) == [0.2, 1.0]
+        chosen = [t for t in figure["data"] if t.get("name", "").endswith("(selected)")]
+        assert [sorted(array(t["customdata"]).tolist()) for t in chosen] == [[3, 4, 5]] * 2  # on top, full opacity
+        assert all(t["marker"]["opacity"] == 1.0 for t in chosen)
     widget(at, "multiselect", "Models").set_value(["synth-a"]).run()
     assert not at.exception
     assert "Choose two to four models" in at.info[0].value

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
+from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from ingest.datasets import open_dataset
 from ingest.local_engine import ingest_source
@@ -52,3 +54,33 @@ def test_the_appender_writes_each_key_once_across_calls_and_instances(tmp_path):
                 "text": np.vstack([vectors["text"][:2], vectors["text"][2:] + 2.0])}[modality]
         order = [got_ids.index(i) for i in ids]
         np.testing.assert_allclose(got[order], want, atol=1e-6)
+
+
+def test_items_go_in_from_arrow_once_with_extras_as_json(tmp_path):
+    from ingest.base import Record
+    from ingest.prepare import Prepared
+    from ingest.writer import items_table
+
+    store = Store.create(tmp_path / "store")
+    store.add_dataset("d", ["text"])
+    rows = [Prepared(k, Record(f"i{k}", text=f"t{k}", extra={"score": k, "text": "x"}), thumbnail=b"j" if k else None)
+            for k in range(3)]
+    assert store.append_items("d", items_table(rows[:2])) == 2
+    assert store.append_items("d", items_table(rows)) == 1
+    items = store.items("d", thumbnails=True)
+    assert items["item_id"].tolist() == ["i0", "i1", "i2"] and items["ordinal"].tolist() == [0, 1, 2]
+    assert json.loads(items["extra"].iloc[2]) == {"score": 2, "extra_text": "x"}
+    assert items["thumbnail"].iloc[0] is None or items["thumbnail"].isna().iloc[0]
+    assert bytes(items["thumbnail"].iloc[1]) == b"j"
+
+
+def test_one_transaction_commits_several_calls_together_or_not_at_all(tmp_path):
+    store = Store.create(tmp_path / "store")
+    with store.one_transaction():
+        store.add_dataset("d", ["text"])
+        store.add_model("m", ["text"], 4)
+    assert store.datasets()["name"].tolist() == ["d"] and store.models()["name"].tolist() == ["m"]
+    with pytest.raises(GapscopeError, match="logit scale"), store.one_transaction():
+        store.add_dataset("e", ["text"])
+        store.add_model("bad", ["text"], 4, logit_scale=-1.0)
+    assert store.datasets()["name"].tolist() == ["d"]

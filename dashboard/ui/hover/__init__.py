@@ -5,14 +5,21 @@ clicks, so Amumo's "hover a cell, see the pair" needs its own front end. We use 
 (`components.declare_component(path=...)`) rather than `components.html`: the component's folder is served
 by Streamlit once and cached by the browser, so the 4.8 MB plotly.js (taken from the plotly Python package,
 plotly/package_data/plotly.min.js, no CDN) is not re-sent with every rerun, and the component can send a
-clicked item back to Python (the page then shows its audio player and molecule drawing). Hover itself is
-handled entirely in the browser: each rerun sends the two figures, the captions and base64 thumbnails of the
-items in view; plotly_hover fills the side panel (#gs-hover-image, #gs-hover-caption) with no server round
-trip. Streamlit refuses symlinks out of a component folder, so index.html and a copy of plotly.min.js are put
-in a per-version cache folder on first use.
+clicked item, a box/lasso selection or a heatmap zoom back to Python.
+
+What each rerun sends is bounded by what is drawn: the two figures (numpy arrays as binary typed arrays), the
+heatmap's row items (at most MAX_SIDE) and a uint16 row-of-item array for the crosshair. Captions and thumbnails
+are not in the rerun: `publish` writes them once per view as content-addressed JSON chunks of CHUNK items into
+the served folder (data/<digest>/<k>.json), and the browser fetches the chunk of an item when it is first
+hovered (a local request, then held in memory). Hover itself never waits for the server and costs the same at
+any N: the hovered item's points and the heatmap crosshair are drawn in a light overlay (absolutely placed marks
+positioned with the axes' data-to-pixel maps), never by restyling the WebGL scatter. The redraw key hashes only
+the two figure strings (blake2b), not the whole payload. Streamlit refuses symlinks out of a component folder,
+so index.html and a copy of plotly.min.js are put in a per-version cache folder on first use.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -46,33 +53,57 @@ def _served_dir() -> Path:
 
 
 _component = components.declare_component(NAME, path=str(_served_dir()))
+CHUNK = 1000
+
+
+def publish(name: str, records: list) -> str:
+    """Write `records` as JSON chunks of CHUNK into the served folder under a digest of their content (once);
+    returns the folder's URL relative to the component page. `name` only labels the folder."""
+    text = [json.dumps(records[k:k + CHUNK], separators=(",", ":")) for k in range(0, max(len(records), 1), CHUNK)]
+    digest = hashlib.blake2b("\x00".join(text).encode(), digest_size=12).hexdigest()
+    folder = _served_dir() / "data" / f"{name}-{digest}"
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=folder.parent))
+        for k, chunk in enumerate(text):
+            (staging / f"{k}.json").write_text(chunk)
+        try:
+            staging.rename(folder)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return f"./data/{folder.name}"
+
+
+def _draw_key(*parts: str | None) -> str:
+    """A digest of what is drawn (the figure strings and the data folders)."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        digest.update((part or "").encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
 
 
 def linked_view(heatmap: go.Figure | None, scatter: go.Figure | None, rows: list[str], labels: list[str],
-                block_size: int, blocks: int, items: dict[str, tuple[str, str | None]], key: str,
-                height: int = 540, item_rows: dict[str, int] | None = None) -> dict | None:
-    """Draw heatmap and scatter with linked hover; `rows` holds one item id per heatmap row, `items` maps an id to
-    (caption, thumbnail data URI), `item_rows` an item to its row in the first block (for the crosshair drawn on
-    scatter hover); scatter markers carry item ids as customdata. Returns a new browser event, once:
-    {"item": id} after a click, {"selected": [ids]} after a box/lasso selection in the scatter, else None."""
+                block_size: int, blocks: int, items_url: str, key: str, height: int = 540,
+                row_index: list[int] | None = None, row_of: bytes | None = None, thumbs_url: str | None = None,
+                zoomable: bool = False) -> dict | None:
+    """Draw heatmap and scatter with linked hover. `rows` holds one item id per heatmap row and `row_index` its
+    index in the published items (`items_url`: chunks of [id, caption]); scatter markers carry item indices as
+    customdata (or are in index order); `row_of` (uint16, 65535 = none) maps an item index to its row in the first
+    block (the crosshair on scatter hover); `thumbs_url` holds [row, data URI] pairs. Returns a new browser event,
+    once: {"item": id} after a click, {"selected": [indices]} after a box/lasso selection in the scatter,
+    {"zoom": [first_row, last_row]} after a click or box drag on an aggregated (`zoomable`) heatmap, else None."""
     heat_json = heatmap.to_json() if heatmap is not None else None
-    scatter_json = _with_highlight(scatter).to_json() if scatter is not None else None
-    item_row = item_rows or {item: k for k, item in enumerate(rows[:block_size])}
+    scatter_json = scatter.to_json() if scatter is not None else None
     payload: dict[str, Any] = {
         "heatmap": heat_json, "scatter": scatter_json, "rows": rows, "labels": labels, "blockSize": block_size,
-        "blocks": blocks, "items": items, "itemRow": item_row, "height": height}
-    payload["drawKey"] = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+        "blocks": blocks, "itemsUrl": items_url, "thumbsUrl": thumbs_url, "chunk": CHUNK, "height": height,
+        "rowIndex": row_index if row_index is not None else list(range(len(rows))), "zoomable": zoomable,
+        "rowOf": base64.b64encode(row_of).decode() if row_of is not None else None}
+    payload["drawKey"] = _draw_key(heat_json, scatter_json, items_url, thumbs_url)
     value = _component(**payload, key=key, default=None)
     seen = f"_gs_seen_{key}"
     if not isinstance(value, dict) or value.get("at") == st.session_state.get(seen):
         return None
     st.session_state[seen] = value.get("at")
     return value
-
-
-def _with_highlight(scatter: go.Figure) -> go.Figure:
-    """The scatter plus an empty last trace the browser fills with the hovered item's points."""
-    figure = go.Figure(scatter)
-    figure.add_trace(go.Scattergl(x=[], y=[], mode="markers", name="hovered", showlegend=False, hoverinfo="skip",
-                                  marker={"size": 14, "color": "rgba(0,0,0,0)", "line": {"color": "red", "width": 2}}))
-    return figure

@@ -1,0 +1,71 @@
+"""Cached gap analyses (dashboard.gap_explained) for the subset in view: the store's precomputed block when the
+view is the whole dataset, else computed on a seeded sample of at most compute.METRICS_SAMPLE pairs of the view;
+the closing table at another fraction and the joint clustering at another k are recomputed on the same pairs
+(without intervals)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+
+from dashboard.analysis.closing_methods import compare_closings
+from dashboard.analysis.joint_clustering import joint_clustering
+from dashboard.errors import GapscopeError
+from dashboard.gap_explained import MIN_PAIRS, gap_analysis_with_intervals
+from dashboard.intervals import DEFAULT_B
+from dashboard.store import artifacts
+from dashboard.ui import compute, loaders
+from dashboard.ui.compute import ViewKey
+
+
+def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """The first two modalities of the view's pairs (a seeded sample of at most METRICS_SAMPLE) and the scale."""
+    ids, blocks = compute.vectors(key, model)
+    if len(blocks) < 2 or len(ids) < MIN_PAIRS:
+        raise GapscopeError(f"gap analysis of {model}: needs two modalities and at least {MIN_PAIRS} pairs in view, "
+                            f"has {len(blocks)} modalities and {len(ids)} pairs")
+    rows = np.arange(len(ids))
+    if len(ids) > compute.METRICS_SAMPLE:
+        rows = np.sort(np.random.default_rng(key[6]).choice(len(ids), compute.METRICS_SAMPLE, replace=False))
+    first, second = list(blocks.values())[:2]
+    scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
+    return first[rows], second[rows], scale
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def analysis(key: ViewKey, model: str) -> dict:
+    """The gap analysis block with its source ("store" or "computed on N pairs in view") and its intervals under
+    "ci" (the store's, or DEFAULT_B seeded resamples of the view's pairs)."""
+    ids, _ = compute.vectors(key, model)
+    everything = len(ids) == len(loaders.paired(key[0], key[1], key[2], model))
+    stored = loaders.artifact_json(key[0], key[1], key[2], model, artifacts.METRICS, "summary")
+    if everything and stored is not None and stored.get("gap_analysis"):
+        ci = (stored.get("ci") or {}).get("gap_analysis", {})
+        return {**stored["gap_analysis"], "ci": ci, "source": "store"}
+    a, b, scale = _pairs(key, model)
+    block, ci = gap_analysis_with_intervals(a, b, scale, min(10, len(a)), 1.0, DEFAULT_B, seed=key[6])
+    return {**block, "ci": ci, "source": f"computed on {len(a)} pairs in view"}
+
+
+def _at(key: ViewKey, model: str, part: str, option: str, value: float | int, run: Callable[..., dict]) -> dict:
+    """The analysis block `part` when its `option` equals `value`, else `run(a, b, scale, seed)` on the view."""
+    stored = analysis(key, model)
+    if stored[part][option] == value:
+        return {**stored[part], "ci": stored["ci"].get(part, {})}
+    a, b, scale = _pairs(key, model)
+    return {**run(a, b, scale, stored["seed"]), "source": f"computed on {len(a)} pairs in view"}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def closing(key: ViewKey, model: str, fraction: float) -> dict:
+    """The closing methods' block, the mean shift closing `fraction` of the gap."""
+    return _at(key, model, "closing", "fraction", fraction,
+               lambda a, b, scale, seed: compare_closings(a, b, scale, fraction, seed))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def joint(key: ViewKey, model: str, k: int) -> dict:
+    """The joint clustering block with k clusters."""
+    return _at(key, model, "joint_clustering", "k", k,
+               lambda a, b, scale, seed: joint_clustering(a, b, min(k, len(a)), seed))

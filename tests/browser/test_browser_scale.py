@@ -1,0 +1,136 @@
+"""Explore with all 20,000 pairs in view, in a real browser: hovering an aggregated heatmap block shows the item
+that heads it, clicking a block zooms into its items cell by cell, and a box drawn in the scatter becomes the
+selection. Expected items come from the store and dashboard.analysis.ordering (the heatmap's documented order)."""
+from __future__ import annotations
+
+import pytest
+from browser_helpers import BIG_ITEMS, metric, settle
+
+from dashboard.analysis.ordering import principal_order
+from dashboard.analysis.similarity import normalize
+from dashboard.figures.heatmap import AGGREGATED_SIDE
+from dashboard.store import Store
+
+HOVER = 'iframe[src*="gapscope_hover"]'
+RUN = BIG_ITEMS // (AGGREGATED_SIDE // 2)  # items per aggregated row: 100
+SIDE_JS = "() => { const d = document.getElementById('gs-heatmap'); return d._fullData ? d._fullData[0].z.length : 0; }"
+
+
+@pytest.fixture(scope="module")
+def ordered(big_store_path) -> tuple[list[str], dict[str, str]]:
+    """Item ids in the heatmap's order (first principal component) and each item's caption."""
+    store = Store.open(big_store_path)
+    paired = store.pairs("synthetic", "synth-a")
+    order = principal_order([normalize(v, m) for m, v in paired.vectors.items()])
+    texts = store.items("synthetic").set_index("item_id")["text"]
+    return [paired.item_ids[i] for i in order], texts.to_dict()
+
+
+def _open(page, base: str, query: str = "n=0"):
+    """Explore with every item in view; the component's frame once both figures are drawn."""
+    page.goto(f"{base}/explore?{query}")
+    settle(page, timeout_s=300)
+    page.frame_locator(HOVER).first.locator('body[data-gs-ready="1"]').wait_for(timeout=120_000)
+    frame = next(f for f in page.frames if "gapscope_hover" in f.url)
+    frame.wait_for_selector("#gs-heatmap .heatmaplayer image", timeout=120_000)
+    return frame
+
+
+def _cell(frame, row: int, column: int) -> tuple[float, float]:
+    """Page coordinates of the centre of heatmap cell (row, column)."""
+    side = frame.evaluate(SIDE_JS)
+    box = frame.locator("#gs-heatmap .heatmaplayer image").first.bounding_box()
+    return box["x"] + (column + 0.5) * box["width"] / side, box["y"] + (row + 0.5) * box["height"] / side
+
+
+def _hover(page, frame, row: int, column: int) -> str:
+    """Hover a cell; the id the panel then shows."""
+    x, y = _cell(frame, row, column)
+    page.mouse.move(x - 4, y - 4)
+    page.mouse.move(x, y, steps=2)
+    frame.wait_for_function("() => document.getElementById('gs-hover-value').textContent.includes('×')",
+                            timeout=20_000)
+    return frame.locator("#gs-hover-panel").get_attribute("data-item-id")
+
+
+def _run_starts(frame) -> list[int]:
+    """0-based first positions of the row and column runs the hover panel names ("#3701–3800 (100 items)")."""
+    label = frame.locator("#gs-hover-value").inner_text()
+    return [int(part.split("–")[0]) - 1 for part in label.split("#")[1:]]
+
+
+@pytest.mark.browser
+def test_hovering_an_aggregated_block_shows_the_item_heading_it(big_server, page, ordered, artifacts):
+    ids, texts = ordered
+    frame = _open(page, big_server)
+    assert frame.evaluate(SIDE_JS) == AGGREGATED_SIDE
+    assert "PC 1" in frame.locator("#gs-heatmap .gtitle").text_content()
+    row, column = 37, AGGREGATED_SIDE // 2 + 50  # image run 37 x text run 50
+    shown = _hover(page, frame, row, column)
+    first, second = _run_starts(frame)
+    assert abs(first - row * RUN) <= RUN and abs(second - 50 * RUN) <= RUN  # cells are about a pixel tall
+    assert first % RUN == 0 and shown == ids[first]
+    assert frame.locator("#gs-hover-caption").inner_text() == texts[ids[first]]
+    assert frame.locator("#gs-hover-col-id").inner_text() == f"item {ids[second]}"
+    assert frame.locator("#gs-hover-col-caption").inner_text() == texts[ids[second]]
+    assert frame.locator("#gs-scatter .gs-ring").count() >= 2  # the hovered items' points, ringed in the overlay
+    page.screenshot(path=str(artifacts / "explore-20k-hover.png"))
+
+
+@pytest.mark.browser
+def test_clicking_a_block_zooms_into_exact_cells(big_server, page, ordered, artifacts):
+    ids, texts = ordered
+    frame = _open(page, big_server)
+    x, y = _cell(frame, 37, 37)
+    page.mouse.click(x, y)
+    page.wait_for_url("**zoom=*", timeout=120_000)
+    settle(page, timeout_s=120)
+    frame = next(f for f in page.frames if "gapscope_hover" in f.url)
+    frame.wait_for_function(f"() => ({SIDE_JS})() === {2 * RUN}", timeout=120_000)
+    start, stop = (int(v) for v in page.url.split("zoom=")[1].split("&")[0].split("-"))
+    assert stop - start == RUN and start % RUN == 0 and abs(start - 37 * RUN) <= RUN
+    assert "block means" not in frame.locator("#gs-heatmap .gtitle").text_content()
+    frame.locator('body[data-gs-ready="1"]').wait_for(timeout=60_000)
+    shown = _hover(page, frame, 50, RUN + 60)
+    row = frame.locator("#gs-hover-value").inner_text().split(" · ")[1].split(" ×")[0]
+    assert shown == row and shown in ids[start:stop]  # exact cells: the row label is the item itself
+    assert abs(ids.index(shown) - (start + 50)) <= 2
+    assert frame.locator("#gs-hover-caption").inner_text() == texts[shown]
+    page.screenshot(path=str(artifacts / "explore-20k-zoomed.png"))
+
+
+COUNT_JS = """([x0, y0, x1, y1]) => {
+  const div = document.getElementById('gs-scatter'), rect = div.getBoundingClientRect();
+  const xa = div._fullLayout.xaxis, ya = div._fullLayout.yaxis;
+  const dx = (p) => xa.p2l(p - rect.left - xa._offset), dy = (p) => ya.p2l(p - rect.top - ya._offset);
+  const [lx, hx] = [dx(x0), dx(x1)].sort((a, b) => a - b), [ly, hy] = [dy(y0), dy(y1)].sort((a, b) => a - b);
+  const seen = new Set();
+  div._fullData.filter(t => String(t.mode).includes('markers') && t.hoverinfo !== 'skip').forEach(t => {
+    for (let i = 0; i < t.x.length; i++) {
+      if (t.x[i] >= lx && t.x[i] <= hx && t.y[i] >= ly && t.y[i] <= hy) seen.add(t.customdata ? t.customdata[i] : i);
+    }
+  });
+  return seen.size;
+}"""
+
+
+@pytest.mark.browser
+def test_a_box_in_the_scatter_becomes_the_selection(big_server, page, artifacts):
+    frame = _open(page, big_server)
+    frame.locator('#gs-scatter .modebar-btn[data-val="select"]').first.click()
+    area = frame.locator("#gs-scatter .nsewdrag").first.bounding_box()
+    start = (area["x"] + 0.25 * area["width"], area["y"] + 0.25 * area["height"])
+    stop = (area["x"] + 0.75 * area["width"], area["y"] + 0.75 * area["height"])
+    offset = page.locator(HOVER).first.bounding_box()
+    inside = frame.evaluate(COUNT_JS, [start[0] - offset["x"], start[1] - offset["y"],
+                                       stop[0] - offset["x"], stop[1] - offset["y"]])
+    assert inside > 0
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*stop, steps=8)
+    page.mouse.up()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Selected items").first.wait_for(timeout=120_000)
+    settle(page, timeout_s=120)
+    selected = int(metric(page, "Selected items").replace(",", ""))
+    assert abs(selected - inside) <= max(2, inside // 100)  # points on the box's edge may fall either way
+    page.screenshot(path=str(artifacts / "explore-20k-selection.png"), full_page=True)
