@@ -154,17 +154,22 @@ def _add_precompute(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", nargs="+", required=True, help="one or more model names")
     parser.add_argument("--no-umap", action="store_true", help="skip UMAP (slow to compile the first time)")
     parser.add_argument("--no-tsne", action="store_true", help="skip t-SNE")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="only the metrics summary and the SQL pair ranks (what a change of the ranking needs)")
     parser.set_defaults(handler=_run_precompute)
 
 
 def _run_precompute(args: argparse.Namespace) -> Any:
     """Precompute the dashboard's slow artefacts."""
-    from dashboard.precompute import precompute
+    from dashboard.precompute import precompute, precompute_summary
     from dashboard.store import Store
 
     store = Store.open(args.store, read_only=False)
     for model in args.model:
-        precompute(store, args.dataset, model, umap=not args.no_umap, tsne=not args.no_tsne)
+        if args.summary_only:
+            precompute_summary(store, args.dataset, model)
+        else:
+            precompute(store, args.dataset, model, umap=not args.no_umap, tsne=not args.no_tsne)
     return {"dataset": args.dataset, "models": args.model, "artifacts": int(len(store.artifacts()))}
 
 

@@ -16,10 +16,10 @@ from dashboard.analysis.clustering import (amumo_clusters_from_embeddings, block
 from dashboard.analysis.gap import gap_distance
 from dashboard.analysis.loss import batch_loss_terms, check_options, contrastive_loss, loss_from_scan, loss_terms
 from dashboard.analysis.pairwise import scan
+from dashboard.analysis.ranking import ties
 from dashboard.analysis.relative_gap import relative_gap
 from dashboard.analysis.retrieval import ranks_both, recall_at_k
 from dashboard.analysis.sigmoid_loss import sigmoid_loss
-from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 from dashboard.intervals import item_terms, metric_intervals
 from dashboard.gap_explained import gap_analysis_with_intervals
@@ -76,7 +76,7 @@ def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind
     check_options(kind, scale, batch_size, len(vectors[first]))
     ranks = {}
     if batch_size is None:
-        shared = scan(normalize(vectors[first], first), normalize(vectors[second], second), float(scale))
+        shared = scan(vectors[first], vectors[second], float(scale))
         loss, ranks[(first, second)] = loss_from_scan(shared, kind), (shared.row_rank, shared.col_rank)
         keep["loss"] = loss_terms(shared, kind)
     else:
@@ -119,7 +119,7 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
         "batch_size": None if batch_size is None else int(batch_size), "logit_scale": float(logit_scale),
         "logit_bias": None if logit_bias is None else float(logit_bias),
         "sigmoid_loss": None if logit_bias is None else sigmoid_loss(a, b, logit_scale, logit_bias, batch_size),
-        "recall_at_k": recalls,
+        "recall_at_k": recalls, "rank_ties": ties(),
         "cluster_method": cluster_method, "cluster_block": clustering["block"], "clusters": int(clusters),
         "cluster_sizes": clustering["cluster_sizes"], "cluster_labels": clustering["cluster_labels"],
         "cluster_sort_idcs": clustering["cluster_sort_idcs"],

@@ -23,6 +23,7 @@ from dashboard.intervals import DEFAULT_B
 from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics, logit_bias_of
 from dashboard.sql.figures import figures_of
 from dashboard.store import Store, artifacts
+from dashboard.store.store import Paired
 
 CLUSTER_K = 10
 FAITHFULNESS_KEY = "faithfulness"  # kind "metrics": {projection key: pair preservation and trustworthiness}
@@ -80,21 +81,28 @@ def _clusters(store: Store, dataset: str, model: str, item_ids: list[str], vecto
         store.put_frame(dataset, model, artifacts.CLUSTERS, artifacts.clusters_key(method, k, summary["block"]), frame)
 
 
-def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsne: bool = True) -> None:
-    """Compute and store the metrics summary, projections, clusterings and loss landscape of one model."""
+def precompute_summary(store: Store, dataset: str, model: str) -> tuple[Paired, list[str] | None]:
+    """Compute and store the metrics summary and the SQL pair figures (ranks) of one model; the pairs and texts."""
     modalities = store.dataset(dataset)["modalities"]
     paired = store.pairs(dataset, model, modalities)
     if len(paired) < 3:
         raise GapscopeError(f"precompute {dataset}/{model}: needs at least 3 items with every modality, "
                             f"has {len(paired)}")
     record = store.model(model)
-    scale = float(record["logit_scale"])
     texts = _texts(store, dataset, paired.item_ids)
-    summary = compute_metrics(paired.vectors, modalities, scale, texts, clusters=min(CLUSTER_K, len(paired)),
-                              logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
+    summary = compute_metrics(paired.vectors, modalities, float(record["logit_scale"]), texts,
+                              clusters=min(CLUSTER_K, len(paired)), logit_bias=logit_bias_of(record),
+                              bootstrap=DEFAULT_B)
     store.put_json(dataset, model, artifacts.METRICS, "summary", summary)
     store.put_frame(dataset, model, artifacts.PAIR_FIGURES, artifacts.pair_figures_key(modalities),
                     figures_of(paired, model, modalities))
+    return paired, texts
+
+
+def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsne: bool = True) -> None:
+    """Compute and store the metrics summary, projections, clusterings and loss landscape of one model."""
+    paired, texts = precompute_summary(store, dataset, model)
+    modalities, scale = store.dataset(dataset)["modalities"], float(store.model(model)["logit_scale"])
     methods = ["pca"] + (["umap"] if umap else []) + (["tsne"] if tsne else [])
     faithfulness = {}
     for closed in (False, True):

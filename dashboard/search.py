@@ -1,6 +1,7 @@
 """Nearest neighbours across modalities for one model: of a stored item's embedding, or of a typed text query.
 
-Similarity is the cosine of L2-normalised embeddings (LanceDB's cosine distance d gives similarity 1 - d).
+Similarity is the cosine of L2-normalised embeddings (LanceDB's cosine distance d gives similarity 1 - d); hits are
+ranked by dashboard.analysis.ranking's rule (similarities within its tolerance tie and share the better rank).
 Typed queries need the model's text encoder, which lives in the optional ingest extra (torch); it is imported
 only when asked, and its absence is a one-line error saying what to install.
 """
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.analysis.ranking import tied_ranks
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from dashboard.store.schema import VECTOR_DIR
@@ -60,9 +62,9 @@ def _results(store: Store, dataset: str, model: str, query: np.ndarray, k: int, 
     hits = store.search(dataset, model, query, k=int(k), modality=modality)
     texts = store.query("SELECT item_id, text FROM items WHERE dataset = ? AND list_contains(?, item_id)",
                         [dataset, hits["item_id"].astype(str).tolist()])
-    frame = pd.DataFrame({
-        "rank": np.arange(1, len(hits) + 1), "item_id": hits["item_id"].astype(str), "modality": hits["modality"],
-        "similarity": 1.0 - hits["_distance"].astype(float)})
+    similarity = 1.0 - hits["_distance"].to_numpy(dtype=float)
+    frame = pd.DataFrame({"rank": tied_ranks(similarity), "item_id": hits["item_id"].astype(str),
+                          "modality": hits["modality"], "similarity": similarity})
     frame["text"] = frame["item_id"].map(dict(zip(texts["item_id"], texts["text"])))
     frame["is_query"] = frame["item_id"] == query_item
     return frame[COLUMNS]

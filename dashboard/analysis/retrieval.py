@@ -1,23 +1,23 @@
 """Cross-modal retrieval: the rank of every true partner and Recall@K in both directions.
 
-For queries x_i and candidates y_j (L2-normalised), the rank of the true partner is 1 + #{j : x_i.y_j > x_i.y_i}
-(ties count in the query's favour); Recall@K = share of queries whose partner has rank <= K. Both directions come
-from one chunked pass over S = X Y^T (pairwise.scan: rows rank x -> y, columns y -> x), never holding N x N.
+For queries x_i and candidates y_j the rank of the true partner is 1 + #{j != i : s_ij > s_ii + tolerance}, with
+s the exact cosine of the canonical rows and ties resolved optimistically: the one definition of
+dashboard.analysis.ranking, the same on every CPU. Recall@K = share of queries whose partner has rank <= K. Both
+directions come from one chunked pass over S = X Y^T (pairwise.scan: rows rank x -> y, columns y -> x), never
+holding N x N. The per-item ranks are what a bootstrap resamples (no similarity needs recomputing).
 """
 
 import numpy as np
 
 from dashboard.analysis.pairwise import scan
-from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
 
 def ranks_both(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """1-based partner ranks for queries from a (among b) and from b (among a)."""
-    x, y = normalize(a, "first modality"), normalize(b, "second modality")
-    if x.shape != y.shape:
-        raise GapscopeError(f"retrieval: blocks differ in shape ({x.shape} vs {y.shape})")
-    result = scan(x, y, 1.0, lse=False)
+    if np.shape(a) != np.shape(b):
+        raise GapscopeError(f"retrieval: blocks differ in shape ({np.shape(a)} vs {np.shape(b)})")
+    result = scan(a, b, 1.0, lse=False)
     return result.row_rank, result.col_rank
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 
 MAX_SIDE = 1000
@@ -43,12 +44,6 @@ class HeatmapData:
     def boundaries(self) -> list[int]:
         """Row indices where a new modality block starts (after the first)."""
         return [self.block * k for k in range(1, len(self.modalities))]
-
-
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1, norms)
 
 
 def _runs(n: int, bins: int) -> list[tuple[int, int]]:
@@ -79,7 +74,7 @@ def similarity_blocks(vectors: dict[str, np.ndarray], item_ids: list[str], order
     aggregated = len(runs) < len(ids)
     means = []
     for m in modalities:
-        x = _normalise(np.asarray(vectors[m], dtype=np.float32)[order])
+        x = normalize(np.asarray(vectors[m], dtype=np.float32)[order], m)
         means.append(np.stack([x[a:b].mean(axis=0) for a, b in runs]) if aggregated else x)
     stacked = np.concatenate(means)
     matrix = (stacked @ stacked.T).astype(np.float32)

@@ -2,10 +2,11 @@
 
 For L2-normalised embeddings a_i (modality A) and b_i (modality B) of item i:
   similarity_i      = cos(a_i, b_i)
-  rank_A_to_B (i)   = 1 + #{j : cos(a_i, b_j) > cos(a_i, b_i)}   (1 = the item's own B is retrieved first)
-  rank_B_to_A (i)   = 1 + #{j : cos(a_j, b_i) > cos(a_i, b_i)}
-computed block by block so that memory stays O(block x N) at any N (Radford et al. 2021's retrieval recall@k
-is the share of items with rank <= k). Precompute stores them (artefact "pairs"); they are used while the items
+  rank_A_to_B (i)   = 1 + #{j != i : cos(a_i, b_j) > cos(a_i, b_i) + tolerance}   (1 = own B retrieved first)
+  rank_B_to_A (i)   = 1 + #{j != i : cos(a_j, b_i) > cos(a_i, b_i) + tolerance}
+by the one ranking of dashboard.analysis.ranking (exact, ties optimistic, the ranks `gapscope metrics` counts),
+block by block so that memory stays O(block x N) at any N (Radford et al. 2021's retrieval recall@k is the share
+of items with rank <= k). Precompute stores them (artefact "pairs"); they are used while the items
 they cover are still exactly the items with every modality, else computed again.
 """
 from __future__ import annotations
@@ -15,35 +16,16 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from dashboard.analysis.pairwise import scan
 from dashboard.store import Store, artifacts
 from dashboard.store.store import Paired
 
-BLOCK_BYTES = 32 * 1024 * 1024
-
-
-def normalised(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (float32)."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1, norms)
 
 
 def pair_ranks(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pair similarities and ranks A->B and B->A of paired rows of `a` and `b`."""
-    a, b = normalised(a), normalised(b)
-    n = len(a)
-    diag = np.einsum("ij,ij->i", a, b)
-    rank_ab = np.ones(n, dtype=np.int64)
-    above_ba = np.zeros(n, dtype=np.int64)
-    block = max(1, BLOCK_BYTES // max(1, 4 * n))
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        sims = a[start:stop] @ b.T
-        rows = np.arange(stop - start)
-        sims[rows, start + rows] = diag[start:stop]  # a pair never outranks itself through rounding
-        rank_ab[start:stop] += (sims > diag[start:stop, None]).sum(axis=1)
-        above_ba += (sims > diag[None, :]).sum(axis=0)
-    return diag.astype(np.float64), rank_ab, above_ba + 1
+    result = scan(a, b, 1.0, lse=False)
+    return result.diagonal, result.row_rank, result.col_rank
 
 
 def pair_columns(modalities: list[str]) -> list[str]:

@@ -68,6 +68,18 @@ def write_readme(store: Store, dataset: str, models: list[str], path: Path, seco
     return table
 
 
+def refresh_tables(store: Store, dataset: str, models: list[str], paths: list[Path]) -> str:
+    """Replace the table in each Markdown file (the README's and the store's) by the one the store now gives."""
+    table = markdown(table_rows(store, dataset, models))
+    header = table.splitlines()[0]
+    for path in map(Path, paths):
+        lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+        start = next(i for i, line in enumerate(lines) if line.startswith(header))
+        stop = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+        Path(path).write_text("".join(lines[:start]) + table + "".join(lines[stop:]), encoding="utf-8")
+    return table
+
+
 DIFFUSIONDB_HEADING = "## Real models: Amumo's DiffusionDB exports"
 
 

@@ -88,7 +88,7 @@ def test_pair_ranks_in_blocks_equal_one_block(monkeypatch):
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(97, 5)), rng.normal(size=(97, 5))
     whole = pair_ranks(a, b)
-    monkeypatch.setattr("dashboard.sql.figures.BLOCK_BYTES", 4 * 97 * 7)
+    monkeypatch.setattr("dashboard.analysis.pairwise.CHUNK", 7)
     blocked = pair_ranks(a, b)
     assert all(np.array_equal(x, y) for x, y in zip(whole[1:], blocked[1:]))
 
