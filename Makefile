@@ -11,7 +11,7 @@ APT_PACKAGES := chromium openclipart-svg openclipart-png fonts-dejavu-core
 # Meta's ImageBind package and the two it imports; their metadata pins an older torch, so they go in without deps.
 IMAGEBIND_NO_DEPS := imagebind-unofficial==0.1.1 torchaudio==2.11.0 pytorchvideo==0.1.5
 
-.PHONY: demo test venv install-app install-dev imagebind system-packages demo-data demo-diffusiondb bench clean
+.PHONY: demo test venv install-app install-dev imagebind system-packages demo-data demo-diffusiondb demo-refresh bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ demo-data: system-packages install-dev
 # The DiffusionDB step alone, on the existing store (reimports nothing already there; recomputes its artefacts).
 demo-diffusiondb: install-app
 	$(BIN)/gapscope build-demo-diffusiondb --store $(STORE) --reference $(AMUMO_REFERENCE)
+
+# After a change to the metrics: recompute every stored summary of the demo and its README tables.
+demo-refresh: install-app
+	$(BIN)/gapscope refresh-demo --store $(STORE)
 
 bench: install-dev
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

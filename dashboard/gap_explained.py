@@ -5,7 +5,8 @@ Each figure comes from one pure module of dashboard/analysis/ (maths and sources
 (shift versus shape), gap_dimensions (shares of ||g||^2, ablation curve), closing_methods (mean shift at `fraction`,
 centring, whitening, Procrustes on a seeded split), joint_clustering (k-means on the union) and temperature.
 Every seeded sample and split uses `seed`; with a bootstrap, dashboard.gap_intervals gives the intervals. Below
-MIN_PAIRS pairs (too few to split, cluster and fit covariances) the block is None.
+MIN_PAIRS pairs (too few to split, cluster and fit covariances), or when a modality is one point repeated (an
+augmentation sweep's fixed caption: its shape, centring and whitening are undefined), the block is None.
 """
 
 import numpy as np
@@ -24,9 +25,10 @@ PARTS = ("shift_or_shape", "location", "ablation", "closing", "joint_clustering"
 
 def explain_gap(a: np.ndarray, b: np.ndarray, scale: float, k: int = 10, fraction: float = 1.0,
                 seed: int = 0, keep: dict | None = None) -> dict | None:
-    """Every figure of the gap analysis of the pairs (a_i, b_i) as plain JSON values (None below MIN_PAIRS);
+    """Every figure of the gap analysis of the pairs (a_i, b_i) as plain JSON values (None below MIN_PAIRS
+    pairs or for a modality of one repeated point);
     `keep` (if given) receives the normalised pairs and each analysis' per-pair terms (for gap_intervals)."""
-    if len(a) < MIN_PAIRS:
+    if len(a) < MIN_PAIRS or min(len(np.unique(np.asarray(m), axis=0)) for m in (a, b)) < 2:
         return None
     x, y = normalize(a, "first modality"), normalize(b, "second modality")
     kept = {name: {} for name in PARTS} if keep is not None else dict.fromkeys(PARTS)

@@ -32,11 +32,11 @@ def nearest_centre(z: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 
 def fit_assign(fit: np.ndarray, z: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """k-means fitted on the rows of `fit`, labels 0..k-1 of every row of z by its nearest centre."""
+    """k-means fitted on the rows of `fit`, labels 0..k-1 of every row of z by its nearest non-empty centre."""
     labels = kmeans_points(fit, k, seed)
-    centres = np.stack([fit[labels == c].mean(axis=0) if np.any(labels == c) else np.full(fit.shape[1], np.inf)
-                        for c in range(k)])
-    return nearest_centre(z, centres)
+    used = np.unique(labels)
+    centres = np.stack([fit[labels == c].mean(axis=0) for c in used])
+    return used[nearest_centre(z, centres)]
 
 
 def pair_same_cluster(labels_a: np.ndarray, labels_b: np.ndarray) -> float:

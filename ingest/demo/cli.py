@@ -41,6 +41,10 @@ def add_demo_parsers(sub: argparse._SubParsersAction) -> None:
     real.add_argument("--reference", type=Path, default=None,
                       help="folder of Amumo's exports (default ../shared/amumo-reference beside the repository)")
     real.set_defaults(handler=run_build_diffusiondb)
+    refresh = sub.add_parser("refresh-demo", help="recompute every stored metrics summary of a store and the demo "
+                                                  "README tables (after a change to the metrics)")
+    refresh.add_argument("--store", type=Path, default=DEMO_STORE, help="store folder (default data/demo)")
+    refresh.set_defaults(handler=run_refresh_demo)
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -90,3 +94,10 @@ def run_build_diffusiondb(args: argparse.Namespace) -> dict[str, Any]:
     from ingest.demo.diffusiondb import REFERENCE, build_diffusiondb
 
     return build_diffusiondb(args.store, args.reference or REFERENCE)
+
+
+def run_refresh_demo(args: argparse.Namespace) -> dict[str, Any]:
+    """Recompute the store's summaries and the README tables."""
+    from ingest.demo.refresh import refresh_demo
+
+    return refresh_demo(args.store)
