@@ -7,16 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_bad_input import N, clip_matrix, fails, snapshot, tiny_export, write_matrix
+from test_bad_input import N, clip_matrix, export, fails, snapshot, write_matrix  # noqa: F401 (export is a fixture)
 
 from dashboard.cli import main
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
-
-
-@pytest.fixture()
-def export(reference: Path, tmp_path: Path) -> Path:
-    return tiny_export(reference, tmp_path / "Tiny_size-10")
 
 
 @pytest.fixture()
