@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.errors import GapscopeError
+from ingest.writer import MAX_ITEMS
 
 PRECISIONS = ["auto", "fp32", "bf16", "fp16"]
 
@@ -46,6 +47,8 @@ def add_ingest_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     parser.add_argument("--no-umap", action="store_true", help="precompute without UMAP")
     parser.add_argument("--no-tsne", action="store_true", help="precompute without t-SNE")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--commit-items", type=int, default=MAX_ITEMS, metavar="N",
+                        help=f"most items per commit (default {MAX_ITEMS}; smaller loses less to a crash, costs speed)")
     parser.set_defaults(handler=run)
     return parser
 
@@ -82,6 +85,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         limit=args.limit, sample=args.sample, seed=args.seed, precision=args.precision,
                         engine=args.engine, progress=not args.no_progress, precompute=not args.no_precompute,
                         umap=not args.no_umap, tsne=not args.no_tsne, draft=args.draft,
-                        dataset_options=_options(args.option), model_name=args.model_name)
+                        dataset_options=_options(args.option), model_name=args.model_name,
+                        commit_items=args.commit_items)
     print(report.summary(), file=sys.stderr)
     return report.to_dict()

@@ -39,6 +39,7 @@ class Options:
     umap: bool = True
     tsne: bool = True
     draft: int = 0
+    commit_items: int = writer.MAX_ITEMS
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -155,7 +156,8 @@ class BatchSink:
 
     def __enter__(self) -> "BatchSink":
         self.bar = progress_bar(len(self.plan.work), self.options.progress, self.label)
-        self.writer = writer.BatchWriter(self.plan.store, self.plan.dataset, self.plan.appender, self.plan.report.timing)
+        self.writer = writer.BatchWriter(self.plan.store, self.plan.dataset, self.plan.appender, self.plan.report.timing,
+                                         max_items=self.options.commit_items)
         return self
 
     def add(self, good: list[Prepared], bad: list[Prepared], vectors: writer.Vectors, decode: float, model: float,

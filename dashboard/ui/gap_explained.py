@@ -27,9 +27,9 @@ def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
                             f"has {len(blocks)} modalities and {len(ids)} pairs")
     rows = np.arange(len(ids))
     if len(ids) > compute.METRICS_SAMPLE:
-        rows = np.sort(np.random.default_rng(key[6]).choice(len(ids), compute.METRICS_SAMPLE, replace=False))
+        rows = np.sort(np.random.default_rng(key.seed).choice(len(ids), compute.METRICS_SAMPLE, replace=False))
     first, second = list(blocks.values())[:2]
-    scale = float(loaders.model_record(key[0], key[1], model)["logit_scale"])
+    scale = float(loaders.model_record(key.store, key.version, model)["logit_scale"])
     return first[rows], second[rows], scale
 
 
@@ -38,13 +38,13 @@ def analysis(key: ViewKey, model: str) -> dict:
     """The gap analysis block with its source ("store" or "computed on N pairs in view") and its intervals under
     "ci" (the store's, or DEFAULT_B seeded resamples of the view's pairs)."""
     ids, _ = compute.vectors(key, model)
-    everything = len(ids) == len(loaders.paired(key[0], key[1], key[2], model))
-    stored = loaders.artifact_json(key[0], key[1], key[2], model, artifacts.METRICS, "summary")
+    everything = len(ids) == len(loaders.paired(key.store, key.version, key.dataset, model))
+    stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.METRICS, "summary")
     if everything and stored is not None and stored.get("gap_analysis"):
         ci = (stored.get("ci") or {}).get("gap_analysis", {})
         return {**stored["gap_analysis"], "ci": ci, "source": "store"}
     a, b, scale = _pairs(key, model)
-    block, ci = gap_analysis_with_intervals(a, b, scale, min(10, len(a)), 1.0, DEFAULT_B, seed=key[6])
+    block, ci = gap_analysis_with_intervals(a, b, scale, min(10, len(a)), 1.0, DEFAULT_B, seed=key.seed)
     return {**block, "ci": ci, "source": f"computed on {len(a)} pairs in view"}
 
 

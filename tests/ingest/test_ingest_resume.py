@@ -17,8 +17,8 @@ from ingest.engine import run_ingest
 from ingest_helpers import DIFFUSION
 
 REPO = Path(__file__).resolve().parents[2]
-SWEEP = {"items": "0", "steps": 24, "ops": "rotate,noise"}
-TOTAL = 48
+SWEEP = {"items": "0", "steps": 200, "ops": "rotate,noise"}  # enough one-batch commits for a kill to land mid-run
+TOTAL = 400
 
 
 def start_ingest(store: Path, spec: str, batch_size: int) -> subprocess.Popen:
@@ -26,7 +26,7 @@ def start_ingest(store: Path, spec: str, batch_size: int) -> subprocess.Popen:
     command = [sys.executable, "-c", "import sys; from dashboard.cli import main; sys.exit(main(sys.argv[1:]))",
                "ingest", "--store", str(store), "--dataset-type", "augment", "--source", str(DIFFUSION),
                "--model", spec, "--name", "sweep", "--device", "cpu", "--batch-size", str(batch_size),
-               "--workers", "2", "--no-precompute", "--no-progress"]
+               "--workers", "2", "--no-precompute", "--no-progress", "--commit-items", "4"]
     command += [f"--option={k}={v}" for k, v in SWEEP.items()]
     return subprocess.Popen(command, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
