@@ -12,8 +12,13 @@ dicts), so nothing is recomputed per resample:
 - loss, Recall@K and entropies (ablation, closing, temperature) are weighted means of per-pair terms over their
   evaluation pairs at a fixed gallery and fixed fitted maps: the interval is that of the mean over queries, the
   negatives, the split and the fits held as they are;
-- pair-in-same-cluster and modality purity reweight the pairs at fixed cluster labels.
-The gap of the ablation curve, in-modal structure, V-measure and ARI carry no interval here.
+- the gap of the ablation curve at each k is that of the ablated, renormalised pairs, exact:
+  ||c @ (w_a a - w_b b)|| / n over the kept dimensions, w the rows' renormalising weights at that k;
+- the in-modal structure kept by each closing method is the Pearson correlation of the cosines before and after
+  over pairs i < j of its structure rows, weighted c_i c_j (analysis.weighted_figures);
+- pair-in-same-cluster and modality purity reweight the pairs at fixed cluster labels; V-measure and ARI between
+  the image-side and text-side clusterings are exact functions of the resample's weighted contingency table at
+  those labels (analysis.weighted_figures).
 Resamples and intervals are dashboard.analysis.bootstrap's (seeded integer counts; bias-corrected percentile
 intervals around the full-set estimate, the metrics' own method and reasons): a norm of a resampled mean (a gap) is
 biased upward, which bias correction undoes; at a boundary (a closed gap, a share of 1) no percentile-type interval
@@ -26,6 +31,7 @@ from dashboard.analysis.bootstrap import percentile_interval
 from dashboard.analysis.bootstrap import resample_counts as draw_counts
 from dashboard.analysis.frechet import shape_influence
 from dashboard.analysis.gap_dimensions import LEVELS
+from dashboard.analysis.weighted_figures import adjusted_rand, contingency_tables, pair_pearson, v_measure
 
 
 def resample_counts(n: int, b: int, seed: int = 0) -> np.ndarray:
@@ -100,29 +106,54 @@ def gap_intervals(a: np.ndarray, b: np.ndarray, block: dict, keep: dict, b_count
     ablation, temperature = keep["ablation"], keep["temperature"]
     evaluation = resample_counts(len(ablation["rows"]), b_count, seed + 2)
     curve = [_figures(evaluation, terms, confidence) for terms in ablation["terms"]]
-    held = keep["closing"]
-    held_counts = resample_counts(len(held["held"]), b_count, seed + 3)
-    methods = {}
-    for name, terms in held["methods"].items():
-        gap = np.linalg.norm(held_counts @ terms["difference"].astype(np.float64) / len(held["held"]), axis=1)
-        methods[name] = {"gap": interval(gap, confidence),
-                         **_figures(resample_counts(len(terms["rows"]), b_count, seed + 4), terms, confidence)}
     return {"shift_or_shape": shape, "location": _location(g, block["location"], keep["location"]["directions"],
                                                           confidence),
-            "ablation": {name: [c[name] for c in curve] for name in ("loss", "a_to_b", "b_to_a")},
-            "closing": {"methods": methods}, "joint_clustering": _joint(counts, keep["joint_clustering"], confidence),
+            "ablation": {"gap": [interval(r, confidence) for r in
+                                 ablation_gap_replicates(a, b, counts, block["ablation"]["k"], ablation).T],
+                         **{name: [c[name] for c in curve] for name in ("loss", "a_to_b", "b_to_a")}},
+            "closing": {"methods": _closing(keep["closing"], block["closing"]["methods"], b_count, confidence, seed)},
+            "joint_clustering": _joint(counts, keep["joint_clustering"], confidence),
             "temperature": _temperature(resample_counts(len(temperature["rows"]), b_count, seed + 2), temperature,
                                         confidence)}
 
 
+def ablation_gap_replicates(a: np.ndarray, b: np.ndarray, counts: np.ndarray, ks: list[int], kept: dict) -> np.ndarray:
+    """(R, len(ks)) gaps of the ablated, renormalised pairs per row of counts: ||c @ (w_a a - w_b b)|| / n over the
+    kept dimensions (`kept`: the ablation's gap order and renormalising weights)."""
+    pooled = np.concatenate([a, b])[:, kept["order"]]  # columns by gap share: the kept ones are a trailing slice
+    weight_a, weight_b = kept["weights"]
+    out = np.empty((len(counts), len(ks)))
+    for column, k in enumerate(ks):
+        weighted = np.concatenate([counts * weight_a[:, column], -counts * weight_b[:, column]], axis=1)
+        out[:, column] = np.linalg.norm(weighted @ pooled[:, k:], axis=1) / len(a)
+    return out
+
+
+def _closing(held: dict, block: dict, b_count: int, confidence: float, seed: int) -> dict:
+    """Per closing method: intervals of the held-out gap, loss, recalls and in-modal structure kept."""
+    held_counts = resample_counts(len(held["held"]), b_count, seed + 3)
+    methods = {}
+    for name, terms in held["methods"].items():
+        gap = np.linalg.norm(held_counts @ terms["difference"].astype(np.float64) / len(held["held"]), axis=1)
+        structure = resample_counts(len(terms["structure_a"][0]), b_count, seed + 5)
+        methods[name] = {"gap": interval(gap, confidence),
+                         **_figures(resample_counts(len(terms["rows"]), b_count, seed + 4), terms, confidence),
+                         **{side: interval(pair_pearson(structure, *terms[side], block[name][side]), confidence)
+                            for side in ("structure_a", "structure_b")}}
+    return methods
+
+
 def _joint(counts: np.ndarray, labels: dict, confidence: float) -> dict:
-    """Intervals of the pair-in-same-cluster rate and the modality purity at fixed labels."""
+    """Intervals of the pair-in-same-cluster rate and the modality purity of the union's clustering, and of the
+    V-measure and ARI of the two sides' clusterings, at fixed labels."""
     on_a, on_b = labels["union_a"], labels["union_b"]
     k = int(max(on_a.max(), on_b.max())) + 1
     per_a, per_b = counts @ np.eye(k)[on_a], counts @ np.eye(k)[on_b]
     purity = np.maximum(per_a, per_b).sum(axis=1) / (per_a.sum(axis=1) + per_b.sum(axis=1))
+    tables = contingency_tables(counts, labels["side_a"], labels["side_b"])
     return {"pair_same_cluster": interval(_means(counts, on_a == on_b), confidence),
-            "modality_purity": interval(purity, confidence)}
+            "modality_purity": interval(purity, confidence), "v_measure": interval(v_measure(tables), confidence),
+            "adjusted_rand": interval(adjusted_rand(tables), confidence)}
 
 
 def _temperature(counts: np.ndarray, kept: dict, confidence: float) -> dict:

@@ -103,6 +103,9 @@ def location_section(blocks: dict[str, dict], model: str) -> None:
     pairs = next(iter(blocks.values()))["ablation"]["eval_pairs"]
     st.caption(f"Gap over all pairs; loss and R@1 on a seeded sample of {pairs} pairs (compare along the curve).")
     figure_buttons(figure, "gap-ablation", "gx_ablation_fig")
+    table = gx.ablation_table(blocks)
+    st.dataframe(table, hide_index=True)
+    table_buttons(table, "gap-ablation-curve", "gx_ablation_table")
 
 
 def closing_section(view: View, models: list[str]) -> None:

@@ -66,11 +66,17 @@ def fit_methods(a: np.ndarray, b: np.ndarray, fraction: float = 1.0) -> dict[str
     }
 
 
+def cosines(x: np.ndarray) -> np.ndarray:
+    """Cosine matrix of the rows of x."""
+    unit = rownorm(x)
+    return unit @ unit.T
+
+
 def structure_kept(before: np.ndarray, after: np.ndarray) -> float:
-    """Pearson correlation of the cosines of all pairs i < j of rows before and after a map."""
+    """Pearson correlation of the cosines of all pairs i < j of rows before and after a map (their cosine
+    matrices)."""
     upper = np.triu_indices(len(before), 1)
-    old, new = (rownorm(x) @ rownorm(x).T for x in (before, after))
-    old, new = old[upper], new[upper]
+    old, new = before[upper], after[upper]
     if old.std() == 0 or new.std() == 0:
         return 1.0 if np.allclose(old, new) else 0.0
     return float(np.corrcoef(old, new)[0, 1])
@@ -79,13 +85,16 @@ def structure_kept(before: np.ndarray, after: np.ndarray) -> float:
 def evaluate(x: np.ndarray, y: np.ndarray, mapped: tuple[np.ndarray, np.ndarray], scale: float, seed: int,
              keep: dict | None = None) -> dict:
     """Gap, loss, recalls and in-modal structure of one method on held-out pairs (x, y) -> mapped; `keep` (if
-    given) receives the per-pair differences mx_i - my_i, the evaluation rows and their per-pair terms."""
+    given) receives the per-pair differences mx_i - my_i, the evaluation rows, their per-pair terms and the
+    in-modal cosine matrices of the structure rows before and after ("structure_a", "structure_b")."""
     mx, my = mapped
     rows, kept = seeded_rows(len(x), seed), seeded_rows(len(x), seed + 1, STRUCTURE_ROWS)
+    pairs = {f"structure_{side}": (cosines(before[kept]), cosines(after[kept]))
+             for side, before, after in (("a", x, mx), ("b", y, my))}
     if keep is not None:
-        keep |= {"difference": (mx - my).astype(np.float32), "rows": rows}
+        keep |= {"difference": (mx - my).astype(np.float32), "rows": rows} | pairs
     return {"gap": gap_norm(mx, my), **loss_and_recall(mx[rows], my[rows], scale, keep),
-            "structure_a": structure_kept(x[kept], mx[kept]), "structure_b": structure_kept(y[kept], my[kept])}
+            **{name: structure_kept(*matrices) for name, matrices in pairs.items()}}
 
 
 def compare_closings(a: np.ndarray, b: np.ndarray, scale: float, fraction: float = 1.0, seed: int = 0,

@@ -84,11 +84,15 @@ def _without(x: np.ndarray, removed: np.ndarray) -> np.ndarray:
     return rownorm(y)
 
 
-def _mean_without(x: np.ndarray, removed: np.ndarray, removed_sq: np.ndarray) -> np.ndarray:
-    """Mean of the renormalised rows of unit-norm x without the removed dimensions, from the rows' removed squared
-    mass (no copy of x): sum_i x_i / sqrt(1 - removed_sq_i), removed dimensions zeroed."""
+def renormalising_weights(removed_sq: np.ndarray) -> np.ndarray:
+    """1 / sqrt(1 - removed squared mass) per unit row (0 for a row with nothing left)."""
     left = 1.0 - removed_sq
-    weights = np.where(left > 1e-12, 1.0 / np.sqrt(np.clip(left, 1e-12, None)), 0.0)
+    return np.where(left > 1e-12, 1.0 / np.sqrt(np.clip(left, 1e-12, None)), 0.0)
+
+
+def _mean_without(x: np.ndarray, removed: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mean of the renormalised rows of unit-norm x without the removed dimensions, from the rows' renormalising
+    weights (no copy of x): sum_i w_i x_i / n, removed dimensions zeroed."""
     mean = (weights @ x.astype(np.float64)) / len(x)
     mean[removed] = 0
     return mean
@@ -96,18 +100,21 @@ def _mean_without(x: np.ndarray, removed: np.ndarray, removed_sq: np.ndarray) ->
 
 def ablation(a: np.ndarray, b: np.ndarray, scale: float, seed: int = 0, keep: dict | None = None) -> dict:
     """Gap, InfoNCE loss and Recall@K both ways after removing the top-k gap dimensions, for every k; `keep` (if
-    given) receives the evaluation rows and, per k, the per-pair terms (evaluation.loss_and_recall)."""
+    given) receives the evaluation rows, the gap order of the dimensions, per k the per-pair terms
+    (evaluation.loss_and_recall) and, per modality, the (n, len(ks)) renormalising weights of every row."""
     g = a.mean(axis=0, dtype=np.float64) - b.mean(axis=0, dtype=np.float64)
     order, rows = np.argsort(-shares(g), kind="stable"), seeded_rows(len(a), seed)
     curve = {"k": [], "gap": [], "loss": [], "a_to_b": [], "b_to_a": [], "eval_pairs": int(len(rows))}
     ks = ablation_ks(a.shape[1])
     mass = [np.cumsum(np.square(x[:, order[:ks[-1]]], dtype=np.float64), axis=1) for x in (a, b)]
     terms = [] if keep is None else keep.setdefault("terms", [])
+    weights = [np.stack([renormalising_weights(m[:, k - 1] if k else np.zeros(len(a))) for k in ks], axis=1)
+               for m in mass]
     if keep is not None:
-        keep["rows"] = rows
-    for k in ks:
+        keep |= {"rows": rows, "order": order, "weights": weights}
+    for column, k in enumerate(ks):
         removed = order[:k]
-        means = [_mean_without(x, removed, m[:, k - 1] if k else np.zeros(len(x))) for x, m in zip((a, b), mass)]
+        means = [_mean_without(x, removed, w[:, column]) for x, w in zip((a, b), weights)]
         terms.append({})
         figures = loss_and_recall(_without(a[rows], removed), _without(b[rows], removed), scale, terms[-1])
         curve["k"].append(k)

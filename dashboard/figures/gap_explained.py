@@ -83,6 +83,22 @@ def ablation_figure(blocks: dict[str, dict], title: str = "") -> go.Figure:
     return figure
 
 
+def ablation_table(blocks: dict[str, dict]) -> pd.DataFrame:
+    """One row per model and k of the ablation curve: gap, loss and R@1 both ways, with their intervals."""
+    rows = []
+    for model, block in blocks.items():
+        curve, ci = block["ablation"], block.get("ci", {}).get("ablation", {})
+        for i, k in enumerate(curve["k"]):
+            row = {"model": model, "k": k}
+            for name, label in (("gap", "gap"), ("loss", "loss"), ("a_to_b", "R@1 a→b"), ("b_to_a", "R@1 b→a")):
+                value, found = curve[name][i], ci.get(name, [])
+                row |= {label: value["1"] if isinstance(value, dict) else value,
+                        f"{label} 95 % CI": span((found[i].get("1") if isinstance(found[i], dict) else found[i])
+                                                 if i < len(found) else None)}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def span(ci: list[float] | None) -> str:
     """An interval as "[lo, hi]" (empty without one)."""
     return f"[{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""
@@ -90,7 +106,7 @@ def span(ci: list[float] | None) -> str:
 
 def closing_table(closings: dict[str, dict]) -> pd.DataFrame:
     """One row per model and method: held-out gap, loss, R@1/5/10 both ways and in-modal structure kept, with the
-    bootstrap intervals of gap, loss and R@1 when the block carries them ("ci")."""
+    bootstrap intervals of gap, loss, R@1 and structure when the block carries them ("ci")."""
     rows = []
     for model, block in closings.items():
         for method, r in block["methods"].items():
@@ -100,7 +116,8 @@ def closing_table(closings: dict[str, dict]) -> pd.DataFrame:
                          "R@1 a→b 95 % CI": span(ci.get("a_to_b", {}).get("1")),
                          **{f"R@{k} a→b": v for k, v in r["a_to_b"].items()},
                          **{f"R@{k} b→a": v for k, v in r["b_to_a"].items()},
-                         "structure a": r["structure_a"], "structure b": r["structure_b"],
+                         "structure a": r["structure_a"], "structure a 95 % CI": span(ci.get("structure_a")),
+                         "structure b": r["structure_b"], "structure b 95 % CI": span(ci.get("structure_b")),
                          "held-out pairs": block["held_out_pairs"]})
     return pd.DataFrame(rows)
 

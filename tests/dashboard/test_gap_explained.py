@@ -59,6 +59,18 @@ def test_gap_page_explains_the_gap(app, store_path: str) -> None:
     closing = frame_with(at, "structure a")
     assert set(closing["method"]) == {"original", "mean_shift", "centring", "whitening", "procrustes"}
     assert closing["R@1 a→b 95 % CI"].str.startswith("[").all()
+    assert closing["structure a 95 % CI"].str.startswith("[").all()
+    assert closing["structure b 95 % CI"].str.startswith("[").all()
+    curve = frame_with(at, "gap 95 % CI").set_index(["model", "k"])
+    assert curve.loc[("synth-b", 0), "gap"] == pytest.approx(live["ablation"]["gap"][0], rel=1e-4)
+    stored_ci = summary["ci"]["gap_analysis"]
+    for i, k in enumerate(stored["ablation"]["k"]):
+        lo, hi = stored_ci["ablation"]["gap"][i]
+        assert curve.loc[("synth-a", k), "gap 95 % CI"] == f"[{lo:.3g}, {hi:.3g}]"
+    assert curve["loss 95 % CI"].str.startswith("[").all()
+    joint = frame_with(at, "adjusted_rand 95 % CI").set_index("model")
+    lo, hi = stored_ci["joint_clustering"]["v_measure"]
+    assert joint.loc["synth-a", "v_measure 95 % CI"] == f"[{lo:.3g}, {hi:.3g}]"
 
 
 def test_fraction_slider_and_cluster_count_recompute(app, store_path: str) -> None:
