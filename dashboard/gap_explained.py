@@ -12,7 +12,7 @@ augmentation sweep's fixed caption: its shape, centring and whitening are undefi
 import numpy as np
 
 from dashboard.analysis.closing_methods import compare_closings
-from dashboard.analysis.frechet import shift_or_shape
+from dashboard.analysis.frechet import moments, shift_or_shape
 from dashboard.analysis.gap_dimensions import ablation, gap_location
 from dashboard.analysis.joint_clustering import joint_clustering
 from dashboard.analysis.similarity import normalize
@@ -28,18 +28,20 @@ def explain_gap(a: np.ndarray, b: np.ndarray, scale: float, k: int = 10, fractio
     """Every figure of the gap analysis of the pairs (a_i, b_i) as plain JSON values (None below MIN_PAIRS
     pairs or for a modality of one repeated point);
     `keep` (if given) receives the normalised pairs and each analysis' per-pair terms (for gap_intervals)."""
-    if len(a) < MIN_PAIRS or min(len(np.unique(np.asarray(m), axis=0)) for m in (a, b)) < 2:
+    if len(a) < MIN_PAIRS or any(np.all(np.asarray(m) == np.asarray(m)[0]) for m in (a, b)):
         return None
-    x, y = normalize(a, "first modality"), normalize(b, "second modality")
+    # float64 once (the float32 values exactly), so that no analysis makes its own copy
+    x, y = (normalize(m, name).astype(np.float64) for m, name in ((a, "first modality"), (b, "second modality")))
     kept = {name: {} for name in PARTS} if keep is not None else dict.fromkeys(PARTS)
-    block = {"shift_or_shape": shift_or_shape(x, y, seed, kept["shift_or_shape"]),
-             "location": gap_location(x, y, keep=kept["location"]),
+    given = moments(x, y)
+    block = {"shift_or_shape": shift_or_shape(x, y, seed, kept["shift_or_shape"], given),
+             "location": gap_location(x, y, keep=kept["location"], given=given),
              "ablation": ablation(x, y, scale, seed, kept["ablation"]),
              "closing": compare_closings(x, y, scale, fraction, seed, kept["closing"]),
              "joint_clustering": joint_clustering(x, y, max(2, min(int(k), len(x))), seed, kept["joint_clustering"]),
              "temperature": temperature_curve(x, y, scale, seed, kept["temperature"]), "seed": int(seed)}
     if keep is not None:
-        keep |= kept | {"pairs": (x, y)}
+        keep |= kept | {"pairs": (x, y), "moments": given}
     return block
 
 

@@ -12,8 +12,9 @@ dicts), so nothing is recomputed per resample:
 - loss, Recall@K and entropies (ablation, closing, temperature) are weighted means of per-pair terms over their
   evaluation pairs at a fixed gallery and fixed fitted maps: the interval is that of the mean over queries, the
   negatives, the split and the fits held as they are;
-- the gap of the ablation curve at each k is that of the ablated, renormalised pairs, exact:
-  ||c @ (w_a a - w_b b)|| / n over the kept dimensions, w the rows' renormalising weights at that k;
+- the gap of the ablation curve at each k is that of the ablated, renormalised pairs, exact up to float32 rounding
+  of the renormalisation's part: ||c @ (w_a a - w_b b)|| / n over the kept dimensions, w the rows' renormalising
+  weights at that k;
 - the in-modal structure kept by each closing method is the Pearson correlation of the cosines before and after
   over pairs i < j of its structure rows, weighted c_i c_j (analysis.weighted_figures);
 - pair-in-same-cluster and modality purity reweight the pairs at fixed cluster labels; V-measure and ARI between
@@ -82,9 +83,9 @@ def _shape(a: np.ndarray, b: np.ndarray, counts: np.ndarray, block: dict, keep: 
     """Intervals of the Fréchet terms, their shares and the energy distances; the resampled gaps g*."""
     g = counts @ (a - b) / len(a)
     shift = (g ** 2).sum(axis=1)
-    shape = block["shape"] + counts @ shape_influence(a, b) / len(a)
+    shape = block["shape"] + counts @ shape_influence(a, b, keep.get("moments")) / len(a)
     total = shift + shape
-    rows, d = keep["rows"], keep["distances"]
+    rows, d = keep["shift_or_shape"]["rows"], keep["shift_or_shape"]["distances"]
     sample = resample_counts(len(rows), len(counts) - 1, seed + 1)
     squares = (sample ** 2).sum(axis=1)
     weigh = {name: (((sample @ m) * sample).sum(axis=1) - sample ** 2 @ np.diag(m)) / (len(rows) ** 2 - squares)
@@ -102,14 +103,14 @@ def gap_intervals(a: np.ndarray, b: np.ndarray, block: dict, keep: dict, b_count
     """Intervals mirroring the gap analysis block, from the L2-normalised pairs and the analyses' kept terms."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     counts = resample_counts(len(a), b_count, seed)
-    shape, g = _shape(a, b, counts, block["shift_or_shape"], keep["shift_or_shape"], confidence, seed)
+    shape, g = _shape(a, b, counts, block["shift_or_shape"], keep, confidence, seed)
     ablation, temperature = keep["ablation"], keep["temperature"]
     evaluation = resample_counts(len(ablation["rows"]), b_count, seed + 2)
     curve = [_figures(evaluation, terms, confidence) for terms in ablation["terms"]]
     return {"shift_or_shape": shape, "location": _location(g, block["location"], keep["location"]["directions"],
                                                           confidence),
             "ablation": {"gap": [interval(r, confidence) for r in
-                                 ablation_gap_replicates(a, b, counts, block["ablation"]["k"], ablation).T],
+                                 ablation_gap_replicates(a, b, counts, block["ablation"]["k"], ablation, g).T],
                          **{name: [c[name] for c in curve] for name in ("loss", "a_to_b", "b_to_a")}},
             "closing": {"methods": _closing(keep["closing"], block["closing"]["methods"], b_count, confidence, seed)},
             "joint_clustering": _joint(counts, keep["joint_clustering"], confidence),
@@ -117,15 +118,23 @@ def gap_intervals(a: np.ndarray, b: np.ndarray, block: dict, keep: dict, b_count
                                         confidence)}
 
 
-def ablation_gap_replicates(a: np.ndarray, b: np.ndarray, counts: np.ndarray, ks: list[int], kept: dict) -> np.ndarray:
+def ablation_gap_replicates(a: np.ndarray, b: np.ndarray, counts: np.ndarray, ks: list[int], kept: dict,
+                            gaps: np.ndarray | None = None) -> np.ndarray:
     """(R, len(ks)) gaps of the ablated, renormalised pairs per row of counts: ||c @ (w_a a - w_b b)|| / n over the
-    kept dimensions (`kept`: the ablation's gap order and renormalising weights)."""
-    pooled = np.concatenate([a, b])[:, kept["order"]]  # columns by gap share: the kept ones are a trailing slice
+    kept dimensions (`kept`: the ablation's gap order and renormalising weights w), as the resampled gaps
+    c @ (a - b) / n (float64; `gaps` when already computed) plus the renormalisation's part
+    c @ ((w_a - 1) a - (w_b - 1) b) / n in float32 (its rounding, ~1e-7 of that part, far below the interval's
+    Monte-Carlo error)."""
+    order = kept["order"]
+    gaps = counts @ (a - b) / len(a) if gaps is None else gaps
+    base = gaps[:, order] * len(a)  # columns by gap share: the kept ones are a trailing slice
+    pooled = np.concatenate([a, b])[:, order].astype(np.float32)
     weight_a, weight_b = kept["weights"]
     out = np.empty((len(counts), len(ks)))
     for column, k in enumerate(ks):
-        weighted = np.concatenate([counts * weight_a[:, column], -counts * weight_b[:, column]], axis=1)
-        out[:, column] = np.linalg.norm(weighted @ pooled[:, k:], axis=1) / len(a)
+        extra = np.concatenate([counts * (weight_a[:, column] - 1.0), counts * (1.0 - weight_b[:, column])], axis=1)
+        total = base[:, k:] + extra.astype(np.float32) @ pooled[:, k:] if k else base
+        out[:, column] = np.linalg.norm(total, axis=1) / len(a)
     return out
 
 

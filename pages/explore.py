@@ -25,7 +25,8 @@ view: View = sidebar()
 st.metric("Items", f"{len(view.item_ids):,}")
 
 top = st.columns(4)
-closed = widgets.toggle("Close the modality gap", "closed", False, where=top[0])
+# 0 = the embeddings as they are, 1 = Amumo's "close the modality gap" (the toggle this replaces, closed=1 in links)
+closed = widgets.fraction("Close the modality gap (fraction)", "closed", 0.0, where=top[0])
 mode = widgets.radio("Heatmap", ["similarity", "in-modal difference"], "view", "similarity", where=top[1])
 lines = widgets.toggle("Lines between pairs", "lines", True, where=top[2])
 colour_lines = widgets.toggle("Colour lines by pair cosine", "lc", True, where=top[3])
@@ -87,7 +88,8 @@ with shown_errors(), st.spinner("Building the heatmap…"):
         len(view.modalities) > 1 else heat
     blocks_note = f"<br><sup>block means, {heat.ordering}: click a block or drag a box to zoom</sup>" \
         if heat.aggregated else ""
-    title = f"{view.model}{' (gap closed)' if closed else ''}{blocks_note}"
+    closing = {0.0: "", 1.0: " (gap closed)"}.get(closed, f" ({closed:.0%} of the gap closed)")
+    title = f"{view.model}{closing}{blocks_note}"
     heat_fig = heatmap_figure(shown, title=title, diverging=mode != "similarity")
     if cluster_table is not None and window is None:
         add_cluster_marks(heat_fig, shown, cluster_table["size"], cluster_table["label"])

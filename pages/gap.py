@@ -51,19 +51,19 @@ if pair:
 
 st.subheader(f"Before and after closing the gap · {view.model}")
 with shown_errors():
-    before = compute.heatmap(view.key, view.model, False, None, None)
-    after = compute.heatmap(view.key, view.model, True, None, None)
+    before = compute.heatmap(view.key, view.model, 0.0, None, None)  # fractions, as Explore's slider passes them
+    after = compute.heatmap(view.key, view.model, 1.0, None, None)
     zrange = color_range(before, after)
     left, right = st.columns(2)
-    for column, data, name, closed in ((left, before, "original", False), (right, after, "gap closed", True)):
+    for column, data, name, closed in ((left, before, "original", 0.0), (right, after, "gap closed", 1.0)):
         figure = heatmap_figure(data, title=f"{view.model}: {name}", zrange=zrange, height=420)
-        column.plotly_chart(figure, key=f"gap_heat_{closed}")
+        column.plotly_chart(figure, key=f"gap_heat_{bool(closed)}")
         points = compute.with_text(compute.pca_points(view.key, view.model, closed, 1, 2), view.key)
         cosine = compute.pair_cosines(view.key, view.model, closed) if len(view.modalities) > 1 else None
         scatter = pair_scatter(points, cosine, title=f"PCA: {name}", height=420)
-        column.plotly_chart(scatter, key=f"gap_scatter_{closed}")
+        column.plotly_chart(scatter, key=f"gap_scatter_{bool(closed)}")
         with column:
-            figure_buttons(figure, f"gap-heatmap-{view.model}-{name}", f"gap_heat_exp_{closed}")
+            figure_buttons(figure, f"gap-heatmap-{view.model}-{name}", f"gap_heat_exp_{bool(closed)}")
 
 
 def gap_explained_sections(view: View, models: list[str]) -> None:

@@ -83,18 +83,23 @@ def structure_kept(before: np.ndarray, after: np.ndarray) -> float:
 
 
 def evaluate(x: np.ndarray, y: np.ndarray, mapped: tuple[np.ndarray, np.ndarray], scale: float, seed: int,
-             keep: dict | None = None) -> dict:
-    """Gap, loss, recalls and in-modal structure of one method on held-out pairs (x, y) -> mapped; `keep` (if
-    given) receives the per-pair differences mx_i - my_i, the evaluation rows, their per-pair terms and the
-    in-modal cosine matrices of the structure rows before and after ("structure_a", "structure_b")."""
+             before: dict[str, np.ndarray], keep: dict | None = None) -> dict:
+    """Gap, loss, recalls and in-modal structure of one method on held-out pairs (x, y) -> mapped, `before` the
+    sides' cosine matrices of the structure rows (structure_rows); `keep` (if given) receives the per-pair
+    differences mx_i - my_i, the evaluation rows, their per-pair terms and the in-modal cosine matrices of the
+    structure rows before and after ("structure_a", "structure_b")."""
     mx, my = mapped
-    rows, kept = seeded_rows(len(x), seed), seeded_rows(len(x), seed + 1, STRUCTURE_ROWS)
-    pairs = {f"structure_{side}": (cosines(before[kept]), cosines(after[kept]))
-             for side, before, after in (("a", x, mx), ("b", y, my))}
+    rows, kept = seeded_rows(len(x), seed), structure_rows(len(x), seed)
+    pairs = {f"structure_{side}": (before[side], cosines(after[kept])) for side, after in (("a", mx), ("b", my))}
     if keep is not None:
         keep |= {"difference": (mx - my).astype(np.float32), "rows": rows} | pairs
     return {"gap": gap_norm(mx, my), **loss_and_recall(mx[rows], my[rows], scale, keep),
             **{name: structure_kept(*matrices) for name, matrices in pairs.items()}}
+
+
+def structure_rows(n: int, seed: int) -> np.ndarray:
+    """The seeded held-out rows whose in-modal cosines measure the structure kept."""
+    return seeded_rows(n, seed + 1, STRUCTURE_ROWS)
 
 
 def compare_closings(a: np.ndarray, b: np.ndarray, scale: float, fraction: float = 1.0, seed: int = 0,
@@ -108,7 +113,9 @@ def compare_closings(a: np.ndarray, b: np.ndarray, scale: float, fraction: float
     x, y = a[held], b[held]
     methods = fit_methods(a[fit], b[fit], fraction)
     kept = {name: {} for name in methods} if keep is not None else {}
-    rows = {name: evaluate(x, y, method(x, y), scale, seed, kept.get(name)) for name, method in methods.items()}
+    structure = structure_rows(len(x), seed)
+    before = {"a": cosines(x[structure]), "b": cosines(y[structure])}
+    rows = {name: evaluate(x, y, method(x, y), scale, seed, before, kept.get(name)) for name, method in methods.items()}
     if keep is not None:
         keep |= {"held": held, "methods": kept}
     return {"fit_pairs": int(len(fit)), "held_out_pairs": int(len(held)),

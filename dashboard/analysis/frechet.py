@@ -41,6 +41,16 @@ def _sqrt_psd(s: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
+def moments(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """Means and maximum-likelihood covariances (divided by N) of two clouds: "mean_a", "cov_a", "mean_b", "cov_b"."""
+    out = {}
+    for side, x in zip("ab", _check(a, b)):
+        mean = x.mean(axis=0)
+        centred = x - mean
+        out |= {f"mean_{side}": mean, f"cov_{side}": centred.T @ centred / len(x)}
+    return out
+
+
 def trace_sqrt_product(sa: np.ndarray, sb: np.ndarray) -> float:
     """Tr((S_A S_B)^(1/2)) from the eigenvalues of S_A^(1/2) S_B S_A^(1/2)."""
     root = _sqrt_psd(sa)
@@ -49,27 +59,28 @@ def trace_sqrt_product(sa: np.ndarray, sb: np.ndarray) -> float:
     return float(np.sqrt(np.clip(values, 0.0, None)).sum())
 
 
-def frechet_split(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """The Fréchet distance^2 of Gaussians fitted to the rows of a and b, its shift and shape terms and shares."""
-    a, b = _check(a, b)
-    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    sa, sb = np.cov(a, rowvar=False, bias=True), np.cov(b, rowvar=False, bias=True)
-    shift = float(np.sum((mean_a - mean_b) ** 2))
+def frechet_split(a: np.ndarray, b: np.ndarray, given: dict | None = None) -> dict[str, float]:
+    """The Fréchet distance^2 of Gaussians fitted to the rows of a and b, its shift and shape terms and shares (from
+    their `moments` when given)."""
+    given = given or moments(a, b)
+    sa, sb = given["cov_a"], given["cov_b"]
+    shift = float(np.sum((given["mean_a"] - given["mean_b"]) ** 2))
     shape = max(float(np.trace(sa) + np.trace(sb) - 2.0 * trace_sqrt_product(sa, sb)), 0.0)
     total = shift + shape
     return {"frechet": total, "shift": shift, "shape": shape,
             "shift_share": shift / total if total > 0 else 0.0, "shape_share": shape / total if total > 0 else 0.0}
 
 
-def shape_influence(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def shape_influence(a: np.ndarray, b: np.ndarray, given: dict | None = None) -> np.ndarray:
     """Per-pair influence of the shape term (pairs resampled together): the first-order change of
     Tr(S_A + S_B - 2 (S_A S_B)^(1/2)) per unit weight on pair i, whose weighted mean linearises the term on a
     resample (infinitesimal jackknife, Jaeckel 1972). With u = a_i - mu_A, v = b_i - mu_B and the gradients of
     F = Tr((S_A S_B)^(1/2)), G_B = S_A^(1/2) (S_A^(1/2) S_B S_A^(1/2))^(-1/2) S_A^(1/2) / 2 (and G_A likewise),
-    IF_i = |u|^2 - Tr S_A + |v|^2 - Tr S_B - 2 (u' G_A u - Tr(G_A S_A) + v' G_B v - Tr(G_B S_B))."""
+    IF_i = |u|^2 - Tr S_A + |v|^2 - Tr S_B - 2 (u' G_A u - Tr(G_A S_A) + v' G_B v - Tr(G_B S_B)) (from their
+    `moments` when given)."""
     a, b = _check(a, b)
-    u, v = a - a.mean(axis=0), b - b.mean(axis=0)
-    sa, sb = u.T @ u / len(u), v.T @ v / len(v)
+    given = given or moments(a, b)
+    u, v, sa, sb = a - given["mean_a"], b - given["mean_b"], given["cov_a"], given["cov_b"]
     ga, gb = _fidelity_gradient(sb, sa), _fidelity_gradient(sa, sb)
     quadratic = ((u @ ga) * u).sum(axis=1) + ((v @ gb) * v).sum(axis=1)
     squares = np.einsum("ij,ij->i", u, u) + np.einsum("ij,ij->i", v, v)
@@ -91,6 +102,14 @@ def distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(sq, 0.0, None))
 
 
+def centred_distances(x: np.ndarray, y: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """||(x_i - mean x) - (y_j - mean y)|| from d_ij = ||x_i - y_j|| without another product: with delta = mean x -
+    mean y, the square is d_ij^2 - 2 x_i.delta + 2 y_j.delta + |delta|^2 (negative rounding clipped)."""
+    delta = x.mean(axis=0) - y.mean(axis=0)
+    sq = d ** 2 - 2.0 * (x @ delta)[:, None] + 2.0 * (y @ delta)[None, :] + delta @ delta
+    return np.sqrt(np.clip(sq, 0.0, None))
+
+
 def off_diagonal_mean(m: np.ndarray) -> float:
     """Mean of a square matrix over i != j."""
     n = len(m)
@@ -104,19 +123,20 @@ def energy_distance(a: np.ndarray, b: np.ndarray) -> float:
         off_diagonal_mean(distances(b, b))
 
 
-def shift_or_shape(a: np.ndarray, b: np.ndarray, seed: int = 0, keep: dict | None = None) -> dict[str, float]:
-    """Fréchet split plus the energy distance before and after centring each modality (on the seeded sample);
-    centring leaves the in-modal distances as they are, so four distance matrices serve both. `keep` (if given)
-    receives the sample rows and those matrices ("ab", "aa", "bb", "ab_centred")."""
+def shift_or_shape(a: np.ndarray, b: np.ndarray, seed: int = 0, keep: dict | None = None,
+                   given: dict | None = None) -> dict[str, float]:
+    """Fréchet split (from the clouds' `moments` when given) plus the energy distance before and after centring each
+    modality (on the seeded sample); centring leaves the in-modal distances as they are, so four distance matrices
+    serve both. `keep` (if given) receives the sample rows and those matrices ("ab", "aa", "bb", "ab_centred")."""
     a, b = _check(a, b)
     rows = seeded_rows(len(a), seed, ENERGY_SAMPLE) if len(a) == len(b) else np.arange(min(len(a), len(b)))
     x, y = a[rows], b[rows]
-    d = {"ab": distances(x, y), "aa": distances(x, x), "bb": distances(y, y),
-         "ab_centred": distances(x - x.mean(axis=0), y - y.mean(axis=0))}
+    d = {"ab": distances(x, y), "aa": distances(x, x), "bb": distances(y, y)}
+    d["ab_centred"] = centred_distances(x, y, d["ab"])
     within = off_diagonal_mean(d["aa"]) + off_diagonal_mean(d["bb"])
     raw, centred = 2.0 * off_diagonal_mean(d["ab"]) - within, 2.0 * off_diagonal_mean(d["ab_centred"]) - within
     if keep is not None:
         keep |= {"rows": rows, "distances": d}
-    return frechet_split(a, b) | {"energy": float(raw), "energy_centred": float(centred),
+    return frechet_split(a, b, given) | {"energy": float(raw), "energy_centred": float(centred),
                                   "energy_kept_share": float(centred / raw) if raw > 0 else 0.0,
                                   "energy_rows": int(len(rows))}

@@ -4,7 +4,8 @@ the smallest sets carrying half and 90 % of it, and the ablation curve that remo
 With L2-normalised rows A, B and the gap vector g = mean(A) - mean(B) (Liang et al., NeurIPS 2022):
 - dimension j carries g_j^2 / ||g||^2 (the shares sum to 1);
 - with u_1..u_d the principal directions of the pooled rows [A; B] (eigenvectors of their covariance, largest
-  variance first), direction k carries (u_k . g)^2 / ||g||^2 (they sum to 1 as well, U being orthonormal);
+  variance first; for equally many rows it is (S_A + S_B) / 2 + (mu_A - mu_B)(mu_A - mu_B)' / 4, from the two
+  modalities' own covariances, which the Fréchet split computes anyway), direction k carries (u_k . g)^2 / ||g||^2 (they sum to 1 as well, U being orthonormal);
 - the smallest set of dimensions (or directions) carrying a share p of ||g||^2 takes them by decreasing share
   until the cumulative share reaches p; its size is reported for p = 0.5 and 0.9;
 - ablation (in the spirit of Schrodi et al., "Two effects, one trigger", ICLR 2025, which find the gap carried by
@@ -20,6 +21,7 @@ With L2-normalised rows A, B and the gap vector g = mean(A) - mean(B) (Liang et 
 import numpy as np
 
 from dashboard.analysis.evaluation import loss_and_recall, rownorm, seeded_rows
+from dashboard.analysis.frechet import moments
 from dashboard.errors import GapscopeError
 
 LEVELS = (0.5, 0.9)
@@ -41,10 +43,13 @@ def smallest_set(share: np.ndarray, level: float) -> np.ndarray:
     return order[:min(count, len(order))]
 
 
-def principal_directions(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (descending) and eigenvectors (columns) of the covariance of the pooled rows."""
-    pooled = np.concatenate([a, b]).astype(np.float64)
-    values, vectors = np.linalg.eigh(np.cov(pooled, rowvar=False, bias=True))
+def principal_directions(a: np.ndarray, b: np.ndarray, given: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (descending) and eigenvectors (columns) of the covariance of the pooled rows of two equally large
+    clouds, (S_A + S_B) / 2 + (mu_A - mu_B)(mu_A - mu_B)' / 4, from their frechet.moments (computed when not given)."""
+    given = given or moments(a, b)
+    delta = given["mean_a"] - given["mean_b"]
+    pooled = 0.5 * (given["cov_a"] + given["cov_b"]) + 0.25 * np.outer(delta, delta)
+    values, vectors = np.linalg.eigh(pooled)
     return values[::-1], vectors[:, ::-1]
 
 
@@ -57,13 +62,14 @@ def _set_report(share: np.ndarray, top: int) -> dict:
     return out
 
 
-def gap_location(a: np.ndarray, b: np.ndarray, top: int = TOP, keep: dict | None = None) -> dict:
+def gap_location(a: np.ndarray, b: np.ndarray, top: int = TOP, keep: dict | None = None,
+                 given: dict | None = None) -> dict:
     """Per-dimension and per-principal-direction shares of ||g||^2 of L2-normalised rows a, b (`keep`, if given,
-    receives the principal directions)."""
+    receives the principal directions; `given`: their frechet.moments, computed when not given)."""
     if a.shape != b.shape or a.ndim != 2:
         raise GapscopeError(f"gap dimensions: paired blocks differ in shape ({a.shape} vs {b.shape})")
     g = a.mean(axis=0, dtype=np.float64) - b.mean(axis=0, dtype=np.float64)
-    variances, directions = principal_directions(a, b)
+    variances, directions = principal_directions(a, b, given)
     if keep is not None:
         keep["directions"] = directions
     by_direction = shares(directions.T @ g)
@@ -93,7 +99,7 @@ def renormalising_weights(removed_sq: np.ndarray) -> np.ndarray:
 def _mean_without(x: np.ndarray, removed: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Mean of the renormalised rows of unit-norm x without the removed dimensions, from the rows' renormalising
     weights (no copy of x): sum_i w_i x_i / n, removed dimensions zeroed."""
-    mean = (weights @ x.astype(np.float64)) / len(x)
+    mean = (weights @ np.asarray(x, np.float64)) / len(x)
     mean[removed] = 0
     return mean
 

@@ -75,7 +75,7 @@ def pair_pearson(counts: np.ndarray, before: np.ndarray, after: np.ndarray, fall
     c = np.asarray(counts, np.float64)
     off = ~np.eye(len(before), dtype=bool)
     x, y = before - before[off].mean(), after - after[off].mean()
-    weight = _pair_sums(c, np.ones_like(x))
+    weight = c.sum(axis=1) ** 2 - (c ** 2).sum(axis=1)
     mx, my = _pair_sums(c, x) / weight, _pair_sums(c, y) / weight
     vx, vy = _pair_sums(c, x * x) / weight - mx ** 2, _pair_sums(c, y * y) / weight - my ** 2
     cov = _pair_sums(c, x * y) / weight - mx * my

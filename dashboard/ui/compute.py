@@ -36,15 +36,16 @@ def view_ids(key: ViewKey) -> list[str]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def vectors(key: ViewKey, model: str, closed: bool = False) -> tuple[list[str], dict[str, np.ndarray]]:
-    """Item ids and normalised embeddings per modality of the view (gap closed when asked)."""
+def vectors(key: ViewKey, model: str, closed: float = 0.0) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Item ids and normalised embeddings per modality of the view, the fraction `closed` of the gap closed
+    (closing.close_gaps: 0 or False leaves them as they are, 1 or True is Amumo's closing)."""
     pairs = loaders.subset_pairs(key.store, key.version, key.dataset, model, view_ids(key))
     blocks = {m: normalize(v, f"{model} {m}") for m, v in pairs.vectors.items()}
-    return pairs.item_ids, close_gaps(blocks) if closed and len(blocks) > 1 else blocks
+    return pairs.item_ids, close_gaps(blocks, float(closed)) if closed and len(blocks) > 1 else blocks
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def pair_cosines(key: ViewKey, model: str, closed: bool = False) -> pd.Series:
+def pair_cosines(key: ViewKey, model: str, closed: float = 0.0) -> pd.Series:
     """Cosine of each item's first two modalities in the full space, indexed by item id."""
     ids, blocks = vectors(key, model, closed)
     if len(blocks) < 2:
@@ -54,7 +55,7 @@ def pair_cosines(key: ViewKey, model: str, closed: bool = False) -> pd.Series:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def clusters(key: ViewKey, model: str, k: int, block: str, closed: bool = False) -> tuple[np.ndarray, list[str]]:
+def clusters(key: ViewKey, model: str, k: int, block: str, closed: float = 0.0) -> tuple[np.ndarray, list[str]]:
     """Amumo's clusters (complete linkage on the rows of one modality block) of the view's items and their
     n-gram labels; labels come from the store's clusters artefact when it covers every item."""
     ids, blocks = vectors(key, model, closed)
@@ -70,7 +71,7 @@ def clusters(key: ViewKey, model: str, k: int, block: str, closed: bool = False)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def heatmap(key: ViewKey, model: str, closed: bool, order: np.ndarray | tuple[int, ...] | None,
+def heatmap(key: ViewKey, model: str, closed: float, order: np.ndarray | tuple[int, ...] | None,
             window: tuple[int, int] | None, ordering: str = "given order") -> HeatmapData:
     """The similarity heatmap of the view: exact up to MAX_SIDE rows, else block means of the items in `order`
     (named `ordering`; an int array hashes as bytes, a long tuple element by element), by default ordered by their
@@ -90,7 +91,7 @@ def principal_ids(key: ViewKey, model: str) -> list[str]:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def pca_points(key: ViewKey, model: str, closed: bool, cx: int, cy: int) -> pd.DataFrame:
+def pca_points(key: ViewKey, model: str, closed: float, cx: int, cy: int) -> pd.DataFrame:
     """PCA of [A; B; ...] (fitted on all modalities together, as Amumo), components cx and cy (1-based); the
     store's PCA artefact when the view is the whole dataset and the components are the first two."""
     ids, blocks = vectors(key, model, closed)
@@ -114,10 +115,13 @@ def _frame(ids: list[str], modalities: list[str], coords: np.ndarray) -> pd.Data
                          "x": coords[:, 0], "y": coords[:, 1]})
 
 
-def stored_points(key: ViewKey, model: str, method: str, closed: bool) -> pd.DataFrame | None:
-    """A projection artefact restricted to the view (None when the store has none covering the view)."""
+def stored_points(key: ViewKey, model: str, method: str, closed: float) -> pd.DataFrame | None:
+    """A projection artefact restricted to the view (None when the store has none covering the view; the store
+    holds the gap as it is and fully closed only)."""
+    if closed not in (0, 1):
+        return None
     frame = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.PROJECTION,
-                                   artifacts.projection_key(method, closed))
+                                   artifacts.projection_key(method, bool(closed)))
     if frame is None:
         return None
     frame = frame[frame["item_id"].isin(set(view_ids(key)))]
@@ -125,7 +129,7 @@ def stored_points(key: ViewKey, model: str, method: str, closed: bool) -> pd.Dat
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def computed_points(key: ViewKey, model: str, method: str, closed: bool, seed: int) -> pd.DataFrame:
+def computed_points(key: ViewKey, model: str, method: str, closed: float, seed: int) -> pd.DataFrame:
     """UMAP, t-SNE or out-of-sample UMAP of at most MAX_EMBED_PAIRS pairs of the view (seeded subsample)."""
     ids, blocks = vectors(key, model, closed)
     keep = np.arange(len(ids))
@@ -190,7 +194,7 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame:
+def pair_metrics(key: ViewKey, model: str, closed: float = 0.0) -> pd.DataFrame:
     """Every metric for every modality pair of the view (a seeded sample of at most METRICS_SAMPLE pairs; column n
     says how many): gap, loss, recalls, alignment, uniformity, relative gap, matched/unmatched cosines."""
     from itertools import combinations

@@ -49,11 +49,13 @@ def number(label: str, key: str, default: int, low: int, high: int, where: Any =
 
 
 def fraction(label: str, key: str, default: float = 1.0, where: Any = st, **kwargs: Any) -> float:
-    """A slider from 0 to 1 in steps of 0.05 mirrored in the URL; out-of-range URL values are clamped."""
+    """A slider from 0 to 1 in steps of 0.05 mirrored in the URL (0 and 1 written as "0" and "1", so a link of the
+    on/off toggle it replaced, closed=1, reads the same); out-of-range URL values are clamped."""
     start = min(max(round(float(state.get(key, default, float)) * 20) / 20, 0.0), 1.0)
-    value = where.slider(label, min_value=0.0, max_value=1.0, value=start, step=0.05, key=f"w_{key}", **kwargs)
-    state.put(key, round(float(value), 2), default)
-    return round(float(value), 2)
+    value = round(float(where.slider(label, min_value=0.0, max_value=1.0, value=start, step=0.05, key=f"w_{key}",
+                                     **kwargs)), 2)
+    state.put(key, int(value) if value.is_integer() else value, default)
+    return value
 
 
 def text(label: str, key: str, default: str = "", where: Any = st, area: bool = False, **kwargs: Any) -> str:

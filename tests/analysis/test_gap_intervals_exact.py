@@ -90,10 +90,11 @@ def test_ablation_gap_replicate_is_the_gap_of_the_ablated_resampled_pairs() -> N
     x, y = keep["pairs"]
     counts = resample_counts(200, 3, seed=7)
     replicates = ablation_gap_replicates(x, y, counts, block["ablation"]["k"], keep["ablation"])
-    assert replicates[0] == pytest.approx(block["ablation"]["gap"], abs=1e-12)
+    # the renormalisation's part runs in float32 (dashboard.gap_intervals): equal to its rounding
+    assert replicates[0] == pytest.approx(block["ablation"]["gap"], abs=1e-6)
     for row, c in enumerate(counts[1:], start=1):
         items = expanded(c)
         for column, k in enumerate(block["ablation"]["k"]):
             removed = keep["ablation"]["order"][:k]
             gap = _without(x[items], removed).mean(axis=0) - _without(y[items], removed).mean(axis=0)
-            assert replicates[row, column] == pytest.approx(np.linalg.norm(gap), abs=1e-12)
+            assert replicates[row, column] == pytest.approx(np.linalg.norm(gap), abs=1e-6)

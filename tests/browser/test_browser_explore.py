@@ -87,7 +87,10 @@ def test_a_copied_url_restores_the_view(server, browser, page, artifacts):
     page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model").click()
     page.get_by_role("option", name="synth-b", exact=True).click()
     settle(page)
-    page.get_by_text("Close the modality gap").click()
+    slider = page.get_by_role("slider", name="Close the modality gap (fraction)")
+    slider.focus()
+    slider.press("End")  # all the way: Amumo's closing, the toggle's "on"
+    page.wait_for_url("**closed=1**", timeout=120_000)
     settle(page)
     url = page.url
     assert "model=synth-b" in url and "closed=1" in url and "sql=" in url
@@ -101,7 +104,8 @@ def test_a_copied_url_restores_the_view(server, browser, page, artifacts):
         settle(copy)
         assert exceptions(copy) == []
         assert metric(copy, "Items") == count
-        assert copy.get_by_label("Close the modality gap").is_checked()
+        restored = copy.get_by_role("slider", name="Close the modality gap (fraction)")
+        assert float(restored.get_attribute("aria-valuenow")) == 1.0
         assert copy.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model").input_value() == "synth-b"
         assert copy.get_by_role("textbox", name="SQL subset").input_value() == SUBSET_SQL
         title = _component(copy).locator("#gs-heatmap .gtitle").text_content()

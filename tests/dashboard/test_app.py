@@ -62,7 +62,7 @@ def test_copied_url_restores_the_view(app, store_path: str) -> None:
     assert metric(at, "Items") == str(dogs)
     assert widget(at, "selectbox", "Model").value == "synth-b"
     assert widget(at, "text_input", "Caption contains").value == "dog"
-    assert widget(at, "toggle", "Close the modality gap").value is True
+    assert widget(at, "slider", "Close the modality gap (fraction)").value == 1.0
     assert widget(at, "toggle", "Lines between pairs").value is False
     assert widget(at, "selectbox", "Method").value == "tsne"
     for key, value in params.items():
@@ -72,12 +72,14 @@ def test_copied_url_restores_the_view(app, store_path: str) -> None:
 def test_widget_changes_are_written_to_the_url(app) -> None:
     at = app("explore")
     widget(at, "number_input", "Sample size").set_value(40).run()
-    widget(at, "toggle", "Close the modality gap").set_value(True).run()
+    widget(at, "slider", "Close the modality gap (fraction)").set_value(1.0).run()
     widget(at, "selectbox", "Model").set_value("synth-b").run()
     no_errors(at)
     assert metric(at, "Items") == "40"
     assert at.query_params["n"] == "40" and at.query_params["closed"] == "1" and at.query_params["model"] == "synth-b"
-    widget(at, "toggle", "Close the modality gap").set_value(False).run()
+    widget(at, "slider", "Close the modality gap (fraction)").set_value(0.35).run()
+    assert at.query_params["closed"] == "0.35"
+    widget(at, "slider", "Close the modality gap (fraction)").set_value(0.0).run()
     assert "closed" not in at.query_params
 
 

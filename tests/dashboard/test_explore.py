@@ -62,16 +62,26 @@ def test_pair_lines_coloured_by_full_space_cosine(app, store_path: str) -> None:
 def test_closing_the_gap_changes_the_heatmap(app, store_path: str) -> None:
     at = app("explore", n="30", model="synth-b")
     before = array(linked_args(at)["heatmap"]["data"][0]["z"])
-    widget(at, "toggle", "Close the modality gap").set_value(True).run()
+    widget(at, "slider", "Close the modality gap (fraction)").set_value(1.0).run()
     no_errors(at)
     args = linked_args(at)
     after = array(args["heatmap"]["data"][0]["z"])
-    closed = close_gaps(_pairs(store_path, "synth-b", args["rows"][:30]))
+    pairs = _pairs(store_path, "synth-b", args["rows"][:30])
+    closed = close_gaps(pairs)  # the slider at 1 is Amumo's closing, as the toggle it replaced
     stacked = np.concatenate([closed["image"], closed["text"]])
     np.testing.assert_allclose(after, stacked @ stacked.T, atol=1e-5)
     # cross-modal similarities rise when the modalities are moved together
     assert after[:30, 30:].mean() > before[:30, 30:].mean() + 0.1
     assert "gap closed" in linked_args(at)["heatmap"]["layout"]["title"]["text"]
+    widget(at, "slider", "Close the modality gap (fraction)").set_value(0.5).run()
+    no_errors(at)
+    assert at.query_params["closed"] == "0.5"
+    half = array(linked_args(at)["heatmap"]["data"][0]["z"])
+    shifted = close_gaps(pairs, 0.5)
+    stacked = np.concatenate([shifted["image"], shifted["text"]])
+    np.testing.assert_allclose(half, stacked @ stacked.T, atol=1e-5)
+    assert before[:30, 30:].mean() + 0.05 < half[:30, 30:].mean() < after[:30, 30:].mean() - 0.05
+    assert "50% of the gap closed" in linked_args(at)["heatmap"]["layout"]["title"]["text"]
 
 
 def test_in_modal_difference_view(app) -> None:
