@@ -1,6 +1,12 @@
 """The gap analysis' intervals of the ablation curve's gap, the in-modal structure kept and the two sides' clustering
 agreement: each replicate equals the figure recomputed on the expanded multiset, and each interval contains its
 estimate on a well-behaved set."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, v_measure_score
@@ -11,6 +17,8 @@ from dashboard.analysis.similarity import normalize
 from dashboard.analysis.weighted_figures import adjusted_rand, contingency_tables, pair_pearson, v_measure
 from dashboard.gap_explained import explain_gap, gap_analysis_with_intervals
 from dashboard.gap_intervals import ablation_gap_replicates, resample_counts
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def spread(n: int = 400, d: int = 16, seed: int = 0):
@@ -98,3 +106,30 @@ def test_ablation_gap_replicate_is_the_gap_of_the_ablated_resampled_pairs() -> N
             removed = keep["ablation"]["order"][:k]
             gap = _without(x[items], removed).mean(axis=0) - _without(y[items], removed).mean(axis=0)
             assert replicates[row, column] == pytest.approx(np.linalg.norm(gap), abs=1e-6)
+
+
+def numbers(tree, path: tuple = ()) -> dict[tuple, float]:
+    """Every number of a nested JSON value by its path."""
+    if isinstance(tree, dict):
+        return {p: v for key, sub in tree.items() for p, v in numbers(sub, path + (key,)).items()}
+    if isinstance(tree, list):
+        return {p: v for i, sub in enumerate(tree) for p, v in numbers(sub, path + (i,)).items()}
+    return {path: tree} if isinstance(tree, (int, float)) and not isinstance(tree, bool) else {}
+
+
+def test_block_figures_agree_across_blas_kernels_and_threads() -> None:
+    code = ("import json, numpy as np; from dashboard.gap_explained import explain_gap; "
+            "from dashboard.synthetic import synthetic_vectors; "
+            "_, v = synthetic_vectors(600, 24, ['image', 'text'], seed=8, gap=0.3); "
+            "print(json.dumps(explain_gap(v['image'], v['text'], 20.0, k=6)))")
+    runs = []
+    for extra in ({}, {"OPENBLAS_CORETYPE": "Nehalem", "OPENBLAS_NUM_THREADS": "1"}, {"OPENBLAS_NUM_THREADS": "2"}):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENBLAS", "OMP_"))}
+        done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env | {"PYTHONPATH": str(REPO)} | extra,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        runs.append(numbers(json.loads(done.stdout)))
+    for other in runs[1:]:
+        assert other.keys() == runs[0].keys()
+        for path, value in runs[0].items():  # losses come from float32 log-sum-exps (pairwise.scan): float-rounded
+            assert other[path] == pytest.approx(value, rel=1e-5 if "loss" in path else 0, abs=1e-9), path

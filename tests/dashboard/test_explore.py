@@ -80,7 +80,7 @@ def test_closing_the_gap_changes_the_heatmap(app, store_path: str) -> None:
     shifted = close_gaps(pairs, 0.5)
     stacked = np.concatenate([shifted["image"], shifted["text"]])
     np.testing.assert_allclose(half, stacked @ stacked.T, atol=1e-5)
-    assert before[:30, 30:].mean() + 0.05 < half[:30, 30:].mean() < after[:30, 30:].mean() - 0.05
+    assert before[:30, 30:].mean() + 0.01 < half[:30, 30:].mean() < after[:30, 30:].mean() - 0.01
     assert "50% of the gap closed" in linked_args(at)["heatmap"]["layout"]["title"]["text"]
 
 
