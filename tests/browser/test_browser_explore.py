@@ -105,7 +105,7 @@ def test_a_copied_url_restores_the_view(server, browser, page, artifacts):
         assert exceptions(copy) == []
         assert metric(copy, "Items") == count
         restored = copy.get_by_role("slider", name="Close the modality gap (fraction)")
-        assert float(restored.get_attribute("aria-valuenow")) == 1.0
+        assert float(restored.input_value()) == 1.0
         assert copy.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model").input_value() == "synth-b"
         assert copy.get_by_role("textbox", name="SQL subset").input_value() == SUBSET_SQL
         title = _component(copy).locator("#gs-heatmap .gtitle").text_content()
