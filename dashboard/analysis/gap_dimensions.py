@@ -5,7 +5,8 @@ With L2-normalised rows A, B and the gap vector g = mean(A) - mean(B) (Liang et 
 - dimension j carries g_j^2 / ||g||^2 (the shares sum to 1);
 - with u_1..u_d the principal directions of the pooled rows [A; B] (eigenvectors of their covariance, largest
   variance first; for equally many rows it is (S_A + S_B) / 2 + (mu_A - mu_B)(mu_A - mu_B)' / 4, from the two
-  modalities' own covariances, which the Fréchet split computes anyway), direction k carries (u_k . g)^2 / ||g||^2 (they sum to 1 as well, U being orthonormal);
+  modalities' own covariances, which the Fréchet split computes anyway), direction k carries (u_k . g)^2 / ||g||^2
+  (they sum to 1 as well, U being orthonormal);
 - the smallest set of dimensions (or directions) carrying a share p of ||g||^2 takes them by decreasing share
   until the cumulative share reaches p; its size is reported for p = 0.5 and 0.9;
 - ablation (in the spirit of Schrodi et al., "Two effects, one trigger", ICLR 2025, which find the gap carried by
