@@ -45,11 +45,7 @@ class ChunkDataset(IterableDataset):
                 continue
             if chunk is None:
                 return
-            batch = prepare_batch(self.source, self.encoder, [(int(k), self.records[k]) for k in chunk],
-                                  self.modalities)
-            for item in batch.good + batch.bad:
-                item.record = None  # the parent has it: only positions travel back
-            yield batch
+            yield prepare_batch(self.source, self.encoder, [(int(k), self.records[k]) for k in chunk], self.modalities)
 
 
 class DecodePool:
@@ -91,10 +87,7 @@ class DecodePool:
         for chunk in self._chunks(work):
             self.work.put(np.array([k for k, _ in chunk], dtype=np.int64))
         self._feed_sentinels()
-        for batch in self.batches:
-            for item in batch.good + batch.bad:
-                item.record = self.records[item.position]
-            yield batch
+        yield from self.batches
 
     def _feed_sentinels(self) -> None:
         """One stop sign per worker (once)."""

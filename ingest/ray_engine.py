@@ -20,8 +20,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.plan import BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, make_plan
-from ingest.prepare import Prepared, collate, encode_batch, model_input, prepare, reason
+from ingest.plan import BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, frozen_gc, make_plan
+from ingest.prepare import Batch, Prepared, collate, encode_batch, model_input, prepare, reason
 from ingest.report import IngestReport
 
 
@@ -51,9 +51,9 @@ class EncodeBatch:
         started = time.perf_counter()
         prepared = [self._prepare(k, batch) for k in range(len(batch["position"]))]
         collated = collate(prepared)
-        vectors = encode_batch(self.encoder, collated)
+        vectors = encode_batch(self.encoder, collated, {p.position: p.record.item_id for p in prepared})
         index = {p.record.item_id: k for k, p in enumerate(prepared)}
-        out = {key: batch[key] for key in ("position", "record", "decode_s")}
+        out = {key: batch[key] for key in ("position", "decode_s")}
         out["thumbnail"] = _objects([p.thumbnail or b"" for p in prepared])
         out["bad"] = _objects([p.bad or "" for p in prepared])
         for modality in self.modalities:
@@ -87,18 +87,19 @@ def _objects(values: list[Any]) -> np.ndarray:
     return array
 
 
-def _results(batch: dict[str, np.ndarray], modalities: list[str]) -> tuple[list[Prepared], list[Prepared], dict]:
-    """Good items, bad items and embeddings by modality (ids, matrix) of one result batch."""
-    items = [Prepared(int(batch["position"][k]), pickle.loads(batch["record"][k]),
-                      thumbnail=bytes(batch["thumbnail"][k]) or None, bad=str(batch["bad"][k]) or None)
-             for k in range(len(batch["position"]))]
+def _results(batch: dict[str, np.ndarray], modalities: list[str], item_ids: list[str]) -> tuple[Batch, dict]:
+    """One result batch as the local engine's Batch (good positions, thumbnails, bad items, decode seconds) and its
+    embeddings by modality (ids, matrix)."""
+    positions = np.asarray(batch["position"], dtype=np.int64)
+    bad = np.array([bool(reason) for reason in batch["bad"]], dtype=bool)
     vectors = {}
     for modality in modalities:
         has = np.asarray(batch[f"has_{modality}"], dtype=bool)
         if has.any():
-            vectors[modality] = ([items[k].record.item_id for k in np.flatnonzero(has)],
-                                 np.asarray(batch[f"vec_{modality}"])[has])
-    return [p for p in items if not p.bad], [p for p in items if p.bad], vectors
+            vectors[modality] = ([item_ids[k] for k in positions[has]], np.asarray(batch[f"vec_{modality}"])[has])
+    thumbnails = [bytes(t) or None for t in batch["thumbnail"][~bad]]
+    failed = [(int(k), str(why)) for k, why in zip(positions[bad], batch["bad"][bad])]
+    return Batch(positions[~bad], thumbnails, {}, {}, failed, float(np.sum(batch["decode_s"]))), vectors
 
 
 def _dataset(work: list[tuple[int, Record]], source: DatasetSource, modalities: list[str],
@@ -137,9 +138,8 @@ def run_stream(plan: Plan, stream: Any, options: Options) -> None:
         waited = time.perf_counter()
         for batch in stream.iter_batches(batch_size=options.batch_size, batch_format="numpy"):
             wait = time.perf_counter() - waited
-            good, bad, vectors = _results(batch, plan.modalities)
-            sink.add(good, bad, vectors, decode=float(np.sum(batch["decode_s"])),
-                     model=float(np.sum(batch["model_s"])), wait=wait)
+            collated, vectors = _results(batch, plan.modalities, plan.item_ids)
+            sink.add(collated, vectors, model=float(np.sum(batch["model_s"])), wait=wait)
             waited = time.perf_counter()
 
 
@@ -153,10 +153,11 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
     if not ray.is_initialized():
         connect(options.workers)
     ray.data.DataContext.get_current().enable_progress_bars = False
-    encoder = _driver_encoder(make_encoder)
-    modalities = embed_modalities(source, encoder)
-    configure(source, options)
-    plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "ray")
-    if plan.work:
-        run_stream(plan, _dataset(plan.work, source, modalities, make_encoder, options), options)
+    with frozen_gc():
+        encoder = _driver_encoder(make_encoder)
+        modalities = embed_modalities(source, encoder)
+        configure(source, options)
+        plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "ray")
+        if plan.work:
+            run_stream(plan, _dataset(plan.work, source, modalities, make_encoder, options), options)
     return finish(plan, started, options)
