@@ -87,11 +87,6 @@ class Preparer:
         return wanted, shown, list(dict.fromkeys(wanted + ([shown] if shown else [])))
 
 
-def prepare(source: DatasetSource, encoder: Encoder, position: int, record: Record, modalities: list[str]) -> Prepared:
-    """One record decoded and preprocessed (see Preparer)."""
-    return Preparer(source, encoder, modalities)(position, record)
-
-
 def model_input(encoder: Encoder, record: Record, decoded: Any) -> Any:
     """What the encoder preprocesses: the item id for encoders that look vectors up by id, else the decoded input."""
     return record.item_id if getattr(encoder, "takes_item_ids", False) else decoded

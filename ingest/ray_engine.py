@@ -1,9 +1,9 @@
 """`--engine ray`: the same ingest on Ray Data, for more than one machine.
 
 The driver plans the pending records exactly as the local engine does (ingest.plan); Ray Data decodes them in
-`map` tasks, a callable class holding the encoder (GPU actors when the device is CUDA) preprocesses and encodes them
-in `map_batches`, and the driver hands each result batch to the same BatchWriter as the local engine.
-Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns); embeddings come back as one
+`map_batches` tasks (a batch of records per call, not one call per record), a callable class holding the encoder
+(GPU actors when the device is CUDA) preprocesses and encodes them in `map_batches`, and the driver hands each
+result batch to the same BatchWriter as the local engine. Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns); embeddings come back as one
 (rows, dim) column per modality with a flag column saying which rows have one. On a cluster (RAY_ADDRESS set) the
 source paths must be readable from every node, e.g. on a shared filesystem.
 """
@@ -21,7 +21,7 @@ import numpy as np
 
 from ingest.base import DatasetSource, Encoder, Record
 from ingest.plan import BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, frozen_gc, make_plan
-from ingest.prepare import Batch, Prepared, collate, encode_batch, model_input, prepare, reason
+from ingest.prepare import Batch, Prepared, Preparer, collate, encode_batch, model_input, reason
 from ingest.report import IngestReport
 
 
@@ -33,12 +33,18 @@ class KeepDecoded:
         return decoded
 
 
-def decode_row(row: dict[str, Any], source: DatasetSource, modalities: list[str]) -> dict[str, Any]:
-    """Ray `map`: decode one record's modalities (and its thumbnail); a BadItem marks the row bad."""
-    started = time.perf_counter()
-    done = prepare(source, KeepDecoded(), row["position"], pickle.loads(row["record"]), modalities)  # type: ignore[arg-type]
-    return {"position": row["position"], "record": row["record"], "decoded": pickle.dumps(done.inputs),
-            "thumbnail": done.thumbnail or b"", "bad": done.bad or "", "decode_s": time.perf_counter() - started}
+def decode_rows(batch: dict[str, np.ndarray], source: DatasetSource, modalities: list[str]) -> dict[str, np.ndarray]:
+    """Ray `map_batches`: decode a batch of records' modalities (and thumbnails); a BadItem marks a row bad."""
+    make = Preparer(source, KeepDecoded(), modalities)  # type: ignore[arg-type]
+    done, seconds = [], []
+    for position, record in zip(batch["position"], batch["record"]):
+        started = time.perf_counter()
+        done.append(make(int(position), pickle.loads(record)))
+        seconds.append(time.perf_counter() - started)
+    return {"position": batch["position"], "record": batch["record"],
+            "decoded": _objects([pickle.dumps(p.inputs) for p in done]),
+            "thumbnail": _objects([p.thumbnail or b"" for p in done]), "bad": _objects([p.bad or "" for p in done]),
+            "decode_s": np.array(seconds)}
 
 
 class EncodeBatch:
@@ -75,7 +81,7 @@ class EncodeBatch:
             try:
                 for modality, value in pickle.loads(batch["decoded"][k]).items():
                     out.inputs[modality] = self.encoder.preprocess(modality, model_input(self.encoder, out.record, value))
-            except Exception as exc:  # noqa: BLE001 - as in prepare(): the item is reported, the run goes on
+            except Exception as exc:  # noqa: BLE001 - as in Preparer: the item is reported, the run goes on
                 out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
         return out
 
@@ -110,7 +116,8 @@ def _dataset(work: list[tuple[int, Record]], source: DatasetSource, modalities: 
     gpus = 1 if options.device.startswith("cuda") else 0
     actors = max(1, int(ray.cluster_resources().get("GPU", 0))) if gpus else 1
     items = ray.data.from_items([{"position": k, "record": pickle.dumps(r)} for k, r in work])
-    decoded = items.map(functools.partial(decode_row, source=source, modalities=modalities))
+    decoded = items.map_batches(functools.partial(decode_rows, source=source, modalities=modalities),
+                                batch_size=options.batch_size, batch_format="numpy")
     return decoded.map_batches(EncodeBatch, fn_constructor_kwargs={"make_encoder": make_encoder, "modalities": modalities},
                                batch_size=options.batch_size, batch_format="numpy", concurrency=actors, num_gpus=gpus)
 
