@@ -102,9 +102,9 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def select(records: list[Record], item_ids: list[str], limit: int | None, sample: int | None,
-           seed: int) -> list[tuple[int, Record]]:
+def select(records: list[Record], limit: int | None, sample: int | None, seed: int) -> list[tuple[int, Record]]:
     """(position, record) pairs chosen: a seeded random sample of N (kept in order), then the first `limit`."""
+    item_ids = [r.item_id for r in records]
     if len(set(item_ids)) != len(item_ids):
         twice = next(i for i, count in Counter(item_ids).items() if count > 1)
         raise GapscopeError(f"dataset: item id {twice!r} occurs more than once")
@@ -151,7 +151,7 @@ def make_plan(store_path: str | Path, source: DatasetSource, encoder: Encoder, m
         appender = store.embedding_appender(dataset, encoder.name)
     records = list(source.records()) if records is None else records
     item_ids = [r.item_id for r in records]
-    chosen = select(records, item_ids, options.limit, options.sample, options.seed)
+    chosen = select(records, options.limit, options.sample, options.seed)
     work = pending(source, chosen, modalities, appender.stored)
     report = IngestReport(str(store.path), dataset, encoder.name, engine, len(chosen), len(chosen) - len(work))
     report.timing.workers = max(1, options.workers)
