@@ -36,12 +36,14 @@ def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: C
     started = time.monotonic()
     with frozen_gc():
         encoder = make_encoder()
+        load = time.monotonic() - started
         modalities = embed_modalities(source, encoder)
         configure(source, options)
         records = list(source.records())
         with DecodePool(source, encoder, modalities, records, options.workers, options.batch_size,
                         pin_memory=options.device.startswith("cuda")) as pool:
             plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "local", records)
+            plan.report.timing.load = load
             if plan.work:
                 run_batches(plan, pool.run(plan.work), options)
     return finish(plan, started, options)

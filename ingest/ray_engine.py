@@ -161,10 +161,13 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
         connect(options.workers)
     ray.data.DataContext.get_current().enable_progress_bars = False
     with frozen_gc():
+        loading = time.monotonic()
         encoder = _driver_encoder(make_encoder)
+        load = time.monotonic() - loading
         modalities = embed_modalities(source, encoder)
         configure(source, options)
         plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "ray")
+        plan.report.timing.load = load
         if plan.work:
             run_stream(plan, _dataset(plan.work, source, modalities, make_encoder, options), options)
     return finish(plan, started, options)

@@ -31,7 +31,7 @@ from ingest.base import Encoder, Record
 from ingest.report import Timing
 
 MAX_ITEMS = 16384
-MIN_ITEMS = 4096
+MIN_ITEMS = 8192
 MAX_SECONDS = 1.0
 QUEUED_BATCHES = 32
 COMPACT_AFTER_COMMITS = 32
