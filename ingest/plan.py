@@ -183,7 +183,8 @@ class BatchSink:
         """Queue one encoded batch for commit; count its items and its seconds per stage."""
         self.writer.put(batch.positions, batch.thumbnails, vectors)
         report, timing = self.plan.report, self.plan.report.timing
-        timing.decode, timing.model, timing.wait = timing.decode + batch.seconds, timing.model + model, timing.wait + wait
+        timing.decode += batch.seconds
+        timing.model, timing.wait = timing.model + model, timing.wait + wait
         timing.batches += 1
         report.embedded += len(batch.positions)
         report.bad += [{"item_id": self.plan.item_ids[k], "reason": why} for k, why in batch.bad]

@@ -3,9 +3,10 @@
 The driver plans the pending records exactly as the local engine does (ingest.plan); Ray Data decodes them in
 `map_batches` tasks (a batch of records per call, not one call per record), a callable class holding the encoder
 (GPU actors when the device is CUDA) preprocesses and encodes them in `map_batches`, and the driver hands each
-result batch to the same BatchWriter as the local engine. Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns); embeddings come back as one
-(rows, dim) column per modality with a flag column saying which rows have one. On a cluster (RAY_ADDRESS set) the
-source paths must be readable from every node, e.g. on a shared filesystem.
+result batch to the same BatchWriter as the local engine. Records and decoded inputs travel between tasks as pickled
+bytes (Arrow binary columns); embeddings come back as one (rows, dim) column per modality with a flag column saying
+which rows have one. On a cluster (RAY_ADDRESS set) the source paths must be readable from every node, e.g. on a
+shared filesystem.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.plan import BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, frozen_gc, make_plan
+from ingest.plan import (BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, frozen_gc,
+                         make_plan)
 from ingest.prepare import Batch, Prepared, Preparer, collate, encode_batch, model_input, reason
 from ingest.report import IngestReport
 

@@ -1,15 +1,17 @@
 """What an ingest writes to the store: the run's registration, then encoded batches grouped into large commits.
 
-`BatchWriter` takes encoded batches from the engine and commits them from its own thread, so no store commit sits
-on the model's path. Several batches go into one commit: a group waits (at most MAX_SECONDS from its first batch)
-until it has MIN_ITEMS items, so a commit is some 0.1 s of work or more, then takes whatever else is queued already,
-up to MAX_ITEMS; so groups follow the stream's pace (one commit's backlog) and the last one, after the stream ends,
-is small. The first group takes what is queued without waiting, so vectors start to go in early. Each group goes in as the items first (one DuckDB transaction; items already present are kept),
-then every modality's vectors in one LanceDB append through the run's EmbeddingAppender (keys already stored are
-left out). An item counts as done only once its vectors are committed, so a run killed anywhere loses the
-uncommitted group, the next run re-embeds it, and every item ends up in the store exactly once. The two commits of
-a group run in order on two threads, so group k+1's items go in while group k's vectors are appended (items
-committed ahead of their vectors are simply not done yet). Items go to DuckDB as one Arrow table per group.
+`BatchWriter` takes encoded batches from the engine and commits them from its own thread, so no store commit sits on
+the model's path. Several batches go into one commit: a group waits (at most MAX_SECONDS from its first batch) until
+it has MIN_ITEMS items, then takes whatever else is queued already, up to MAX_ITEMS; so a commit is 0.1 s of work or
+more (each DuckDB commit opens the file anew, ~50 ms of CPU, so that readers in other processes get their turn
+between commits), groups follow the stream's pace (one commit's backlog), and the last one, after the stream ends,
+is small. The first group takes what is queued without waiting, so vectors start to go in early. Each group goes in
+as the items first (one DuckDB transaction; items already present are kept), then every modality's vectors in one
+LanceDB append through the run's EmbeddingAppender (keys already stored are left out). An item counts as done only
+once its vectors are committed, so a run killed anywhere loses the uncommitted group, the next run re-embeds it, and
+every item ends up in the store exactly once. The two commits of a group run in order on two threads, so group k+1's
+items go in while group k's vectors are appended (items committed ahead of their vectors are simply not done yet).
+Items go to DuckDB as one Arrow table per group.
 """
 from __future__ import annotations
 

@@ -83,3 +83,18 @@ def test_one_transaction_commits_several_calls_together_or_not_at_all(tmp_path):
         store.add_dataset("e", ["text"])
         store.add_model("bad", ["text"], 4, logit_scale=-1.0)
     assert store.datasets()["name"].tolist() == ["d"]
+
+
+def test_vector_checks_are_exact_for_huge_and_tiny_rows_and_name_the_bad_item():
+    from dashboard.store.validate import check_vectors
+
+    ids = ["a", "b", "c"]
+    rows = np.ones((3, 8), dtype=np.float32)
+    rows[1] *= 1e30  # squares overflow float32: still a finite vector
+    rows[2] *= 1e-30  # squares underflow to zero: still a non-zero vector
+    check_vectors("t", ids, rows, 8)
+    for value, problem in ((np.nan, "NaN or infinite"), (np.inf, "NaN or infinite"), (0.0, "zero embedding")):
+        bad = rows.copy()
+        bad[2] = value
+        with pytest.raises(GapscopeError, match=f"^t: item c has a {problem}"):
+            check_vectors("t", ids, bad, 8)
