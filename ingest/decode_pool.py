@@ -2,11 +2,13 @@
 
 The workers are forked (the encoder's CPU preprocessing, often closures over the model's transform, comes with them
 without pickling) before the store is opened, so no LanceDB/DuckDB state is copied into them mid-operation. Each
-worker turns a chunk of records into one collated batch; the workers have the run's records (listed before the fork), so only
-positions travel: a chunk goes out as an array of positions and its batch comes back without the records; batches reach the main process through a torch DataLoader
-(shared-memory tensors, pinned when the device is CUDA). Workers exit on a sentinel or when their parent is gone.
-LanceDB warns on every fork that state mid-operation could deadlock the child; no store operation is running when
-the pool forks (and the children never touch the store), so that warning is silenced here.
+worker turns a chunk of records into one collated batch; the workers have the run's records (listed before the
+fork), so only positions travel: a chunk goes out as an array of positions and its batch comes back as a few columns
+(positions, thumbnails, inputs, bad items: ingest.prepare.Batch), never one object per item. Batches reach the main
+process through a torch DataLoader (shared-memory tensors, pinned when the device is CUDA). Workers exit on a
+sentinel or when their parent is gone. LanceDB warns on every fork that state mid-operation could deadlock the
+child; no store operation is running when the pool forks (and the children never touch the store), so that warning
+is silenced here.
 """
 from __future__ import annotations
 
@@ -45,11 +47,7 @@ class ChunkDataset(IterableDataset):
                 continue
             if chunk is None:
                 return
-            batch = prepare_batch(self.source, self.encoder, [(int(k), self.records[k]) for k in chunk],
-                                  self.modalities)
-            for item in batch.good + batch.bad:
-                item.record = None  # the parent has it: only positions travel back
-            yield batch
+            yield prepare_batch(self.source, self.encoder, [(int(k), self.records[k]) for k in chunk], self.modalities)
 
 
 class DecodePool:
@@ -91,10 +89,7 @@ class DecodePool:
         for chunk in self._chunks(work):
             self.work.put(np.array([k for k, _ in chunk], dtype=np.int64))
         self._feed_sentinels()
-        for batch in self.batches:
-            for item in batch.good + batch.bad:
-                item.record = self.records[item.position]
-            yield batch
+        yield from self.batches
 
     def _feed_sentinels(self) -> None:
         """One stop sign per worker (once)."""

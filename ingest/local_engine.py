@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 from ingest.base import DatasetSource, Encoder
 from ingest.decode_pool import DecodePool
-from ingest.plan import BatchSink, Options, Plan, configure, embed_modalities, finish, make_plan
+from ingest.plan import BatchSink, Options, Plan, configure, embed_modalities, finish, frozen_gc, make_plan
 from ingest.prepare import Batch, encode_batch
 from ingest.report import IngestReport
 
@@ -24,9 +24,8 @@ def run_batches(plan: Plan, stream: Iterable[Batch], options: Options) -> None:
         waited = time.perf_counter()
         for batch in stream:
             started = time.perf_counter()
-            vectors = encode_batch(plan.encoder, batch)
-            sink.add(batch.good, batch.bad, vectors, decode=batch.seconds, model=time.perf_counter() - started,
-                     wait=started - waited)
+            vectors = encode_batch(plan.encoder, batch, plan.item_ids)
+            sink.add(batch, vectors, model=time.perf_counter() - started, wait=started - waited)
             waited = time.perf_counter()
 
 
@@ -35,13 +34,16 @@ def ingest_source(store_path: str | Path, source: DatasetSource, make_encoder: C
     """Embed the pending records of an opened source with the encoder `make_encoder` builds; resumable."""
     options = options or Options()
     started = time.monotonic()
-    encoder = make_encoder()
-    modalities = embed_modalities(source, encoder)
-    configure(source, options)
-    records = list(source.records())
-    with DecodePool(source, encoder, modalities, records, options.workers, options.batch_size,
-                    pin_memory=options.device.startswith("cuda")) as pool:
-        plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "local", records)
-        if plan.work:
-            run_batches(plan, pool.run(plan.work), options)
+    with frozen_gc():
+        encoder = make_encoder()
+        load = time.monotonic() - started
+        modalities = embed_modalities(source, encoder)
+        configure(source, options)
+        records = list(source.records())
+        with DecodePool(source, encoder, modalities, records, options.workers, options.batch_size,
+                        pin_memory=options.device.startswith("cuda")) as pool:
+            plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "local", records)
+            plan.report.timing.load = load
+            if plan.work:
+                run_batches(plan, pool.run(plan.work), options)
     return finish(plan, started, options)

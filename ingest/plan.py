@@ -2,16 +2,19 @@
 
 `make_plan` opens the store once, registers the dataset and model, opens the run's EmbeddingAppender (the dataset,
 model and dimension are checked there, once) and keeps the chosen records whose vectors are not all stored yet.
-`finish` precomputes the dashboard's artefacts and writes the run report.
+`finish` precomputes the dashboard's artefacts and writes the run report. Engines run under `frozen_gc`.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -20,7 +23,7 @@ from dashboard.store import Store
 from dashboard.store.appender import EmbeddingAppender
 from ingest import writer
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.prepare import Prepared, present
+from ingest.prepare import Batch, present
 from ingest.report import IngestReport
 
 
@@ -64,15 +67,30 @@ class ModelFactory:
 
 @dataclass
 class Plan:
-    """One run: the store, the names, the appender of its vectors, the records left to embed, the report."""
+    """One run: the store, the names, the appender of its vectors, the source's records (and their ids) by position,
+    the (position, record) pairs left to embed, the report."""
 
     store: Store
     dataset: str
     encoder: Encoder
     modalities: list[str]
     appender: EmbeddingAppender
+    records: list[Record]
+    item_ids: list[str]
     work: list[tuple[int, Record]]
     report: IngestReport
+
+
+@contextlib.contextmanager
+def frozen_gc() -> Iterator[None]:
+    """Leave the objects alive when a run starts (modules, the records, the model) out of garbage collection until
+    it ends: each full collection otherwise walks all of them (about 0.3 s with torch and pandas loaded), several
+    times in a run that makes a few objects per item. Forked decoding workers then also share those pages."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def resolve_device(device: str) -> str:
@@ -86,11 +104,10 @@ def resolve_device(device: str) -> str:
 
 def select(records: list[Record], limit: int | None, sample: int | None, seed: int) -> list[tuple[int, Record]]:
     """(position, record) pairs chosen: a seeded random sample of N (kept in order), then the first `limit`."""
-    seen: set[str] = set()
-    for record in records:
-        if record.item_id in seen:
-            raise GapscopeError(f"dataset: item id {record.item_id!r} occurs more than once")
-        seen.add(record.item_id)
+    item_ids = [r.item_id for r in records]
+    if len(set(item_ids)) != len(item_ids):
+        twice = next(i for i, count in Counter(item_ids).items() if count > 1)
+        raise GapscopeError(f"dataset: item id {twice!r} occurs more than once")
     chosen = list(enumerate(records))
     if sample is not None and sample < len(chosen):
         keep = np.sort(np.random.default_rng(seed).choice(len(chosen), size=sample, replace=False))
@@ -132,11 +149,13 @@ def make_plan(store_path: str | Path, source: DatasetSource, encoder: Encoder, m
     with store.one_transaction():
         writer.register(store, dataset, source, kind, origin, encoder, options.config)
         appender = store.embedding_appender(dataset, encoder.name)
-    chosen = select(list(source.records()) if records is None else records, options.limit, options.sample, options.seed)
+    records = list(source.records()) if records is None else records
+    item_ids = [r.item_id for r in records]
+    chosen = select(records, options.limit, options.sample, options.seed)
     work = pending(source, chosen, modalities, appender.stored)
     report = IngestReport(str(store.path), dataset, encoder.name, engine, len(chosen), len(chosen) - len(work))
     report.timing.workers = max(1, options.workers)
-    return Plan(store, dataset, encoder, modalities, appender, work, report)
+    return Plan(store, dataset, encoder, modalities, appender, records, item_ids, work, report)
 
 
 def progress_bar(total: int, enabled: bool, what: str) -> Any:
@@ -156,20 +175,20 @@ class BatchSink:
 
     def __enter__(self) -> "BatchSink":
         self.bar = progress_bar(len(self.plan.work), self.options.progress, self.label)
-        self.writer = writer.BatchWriter(self.plan.store, self.plan.dataset, self.plan.appender, self.plan.report.timing,
-                                         max_items=self.options.commit_items)
+        self.writer = writer.BatchWriter(self.plan.store, self.plan.dataset, self.plan.records, self.plan.appender,
+                                         self.plan.report.timing, max_items=self.options.commit_items)
         return self
 
-    def add(self, good: list[Prepared], bad: list[Prepared], vectors: writer.Vectors, decode: float, model: float,
-            wait: float) -> None:
+    def add(self, batch: Batch, vectors: writer.Vectors, model: float, wait: float) -> None:
         """Queue one encoded batch for commit; count its items and its seconds per stage."""
-        self.writer.put(good, vectors)
+        self.writer.put(batch.positions, batch.thumbnails, vectors)
         report, timing = self.plan.report, self.plan.report.timing
-        timing.decode, timing.model, timing.wait = timing.decode + decode, timing.model + model, timing.wait + wait
+        timing.decode += batch.seconds
+        timing.model, timing.wait = timing.model + model, timing.wait + wait
         timing.batches += 1
-        report.embedded += len(good)
-        report.bad += [{"item_id": p.record.item_id, "reason": p.bad} for p in bad]
-        self.bar.update(len(good) + len(bad))
+        report.embedded += len(batch.positions)
+        report.bad += [{"item_id": self.plan.item_ids[k], "reason": why} for k, why in batch.bad]
+        self.bar.update(len(batch))
 
     def __exit__(self, *exc: object) -> None:
         """Commit what is queued, then close the bar with the stage times."""

@@ -50,22 +50,41 @@ def thumbnail(decoded: Any, modality: str, size: int = THUMBNAIL_SIZE) -> bytes:
     return thumbnail_bytes(decoded, size, resample=Image.Resampling.BILINEAR)
 
 
-def prepare(source: DatasetSource, encoder: Encoder, position: int, record: Record, modalities: list[str]) -> Prepared:
-    """Decode and preprocess the record's modalities; a thumbnail from its image when the dataset has one."""
-    out = Prepared(position, record)
-    wanted = [m for m in modalities if present(source, record, m)]
-    shown = next((m for m in THUMBNAIL_MODALITIES if m in source.modalities and present(source, record, m)), None)
-    modality = "?"
-    try:
-        for modality in dict.fromkeys(wanted + ([shown] if shown else [])):
-            decoded = source.decode(record, modality)
-            if modality == shown:
-                out.thumbnail = thumbnail(decoded, modality)
-            if modality in wanted:
-                out.inputs[modality] = encoder.preprocess(modality, model_input(encoder, record, decoded))
-    except Exception as exc:  # noqa: BLE001 - one item must not stop a long run; the reason goes to the report
-        out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
-    return out
+class Preparer:
+    """Decodes, preprocesses and thumbnails records of one source for one encoder; what every record shares (the
+    modalities, the thumbnail's, whether the encoder takes item ids) is worked out once, not per record."""
+
+    def __init__(self, source: DatasetSource, encoder: Encoder, modalities: list[str]) -> None:
+        self.source, self.encoder, self.modalities = source, encoder, list(modalities)
+        self.optional = bool(getattr(source, "optional", None))
+        self.ids = bool(getattr(encoder, "takes_item_ids", False))
+        self.thumbnailed = [m for m in THUMBNAIL_MODALITIES if m in source.modalities]
+        self.shown = self.thumbnailed[0] if self.thumbnailed else None
+        self.order = list(dict.fromkeys(self.modalities + ([self.shown] if self.shown else [])))
+
+    def __call__(self, position: int, record: Record) -> Prepared:
+        """Decode and preprocess the record's modalities; a thumbnail from its image when the dataset has one."""
+        wanted, shown, order = self._plan(record)
+        out = Prepared(position, record)
+        modality = "?"
+        try:
+            for modality in order:
+                decoded = self.source.decode(record, modality)
+                if modality == shown:
+                    out.thumbnail = thumbnail(decoded, modality)
+                if modality in wanted:
+                    out.inputs[modality] = self.encoder.preprocess(modality, record.item_id if self.ids else decoded)
+        except Exception as exc:  # noqa: BLE001 - one item must not stop a long run; the reason goes to the report
+            out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
+        return out
+
+    def _plan(self, record: Record) -> tuple[list[str], str | None, list[str]]:
+        """The record's modalities to embed, the one its thumbnail comes from, and the order to decode them in."""
+        if not self.optional:
+            return self.modalities, self.shown, self.order
+        wanted = [m for m in self.modalities if present(self.source, record, m)]
+        shown = next((m for m in self.thumbnailed if present(self.source, record, m)), None)
+        return wanted, shown, list(dict.fromkeys(wanted + ([shown] if shown else [])))
 
 
 def model_input(encoder: Encoder, record: Record, decoded: Any) -> Any:
@@ -81,30 +100,38 @@ def reason(modality: str, exc: Exception) -> str:
 
 @dataclass
 class Batch:
-    """Prepared items of one batch: the good ones, their inputs grouped by modality, and the bad ones."""
+    """One collated batch, column by column: the good items' positions and thumbnails, their inputs grouped by
+    modality (`rows`: which of the good items each modality's inputs belong to), and the bad items' (position,
+    reason). Only these few columns travel between processes, never one object per item."""
 
-    good: list[Prepared]
+    positions: np.ndarray
+    thumbnails: list[bytes | None]
     inputs: dict[str, Any]
-    rows: dict[str, list[int]]
-    bad: list[Prepared]
+    rows: dict[str, np.ndarray]
+    bad: list[tuple[int, str]]
     seconds: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.positions) + len(self.bad)
 
 
 def prepare_batch(source: DatasetSource, encoder: Encoder, chunk: list[tuple[int, Record]],
                   modalities: list[str]) -> Batch:
     """A chunk of (position, record) prepared and collated, with the seconds that took."""
     started = time.perf_counter()
-    batch = collate([prepare(source, encoder, k, r, modalities) for k, r in chunk])
+    make = Preparer(source, encoder, modalities)
+    batch = collate([make(k, r) for k, r in chunk])
     batch.seconds = time.perf_counter() - started
     return batch
 
 
-def encode_batch(encoder: Encoder, batch: Batch) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Embeddings of a collated batch, by modality, with their item ids (a stacked tensor goes in as it is)."""
+def encode_batch(encoder: Encoder, batch: Batch, item_ids: list[str]) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Embeddings of a collated batch, by modality, with their item ids (`item_ids`: the run's, by position; a
+    stacked tensor goes in as it is)."""
     out = {}
     for modality, rows in batch.rows.items():
         vectors = np.asarray(encoder.encode(modality, batch.inputs[modality]), dtype=np.float32)
-        out[modality] = ([batch.good[k].record.item_id for k in rows], vectors)
+        out[modality] = ([item_ids[k] for k in batch.positions[rows]], vectors)
     return out
 
 
@@ -116,9 +143,9 @@ def collate(items: list[Prepared]) -> Batch:
         for modality in item.inputs:
             rows.setdefault(modality, []).append(k)
     inputs = {m: _stack([good[k].inputs[m] for k in ks]) for m, ks in rows.items()}
-    for item in good:
-        item.inputs = {}  # the batch holds them now (stacked tensors would otherwise travel twice)
-    return Batch(good, inputs, rows, [p for p in items if p.bad is not None])
+    return Batch(np.array([p.position for p in good], dtype=np.int64), [p.thumbnail for p in good], inputs,
+                 {m: np.array(ks, dtype=np.int64) for m, ks in rows.items()},
+                 [(p.position, p.bad) for p in items if p.bad is not None])
 
 
 def _stack(values: list[Any]) -> Any:

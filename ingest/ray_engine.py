@@ -1,11 +1,12 @@
 """`--engine ray`: the same ingest on Ray Data, for more than one machine.
 
 The driver plans the pending records exactly as the local engine does (ingest.plan); Ray Data decodes them in
-`map` tasks, a callable class holding the encoder (GPU actors when the device is CUDA) preprocesses and encodes them
-in `map_batches`, and the driver hands each result batch to the same BatchWriter as the local engine.
-Records and decoded inputs travel between tasks as pickled bytes (Arrow binary columns); embeddings come back as one
-(rows, dim) column per modality with a flag column saying which rows have one. On a cluster (RAY_ADDRESS set) the
-source paths must be readable from every node, e.g. on a shared filesystem.
+`map_batches` tasks (a batch of records per call, not one call per record), a callable class holding the encoder
+(GPU actors when the device is CUDA) preprocesses and encodes them in `map_batches`, and the driver hands each
+result batch to the same BatchWriter as the local engine. Records and decoded inputs travel between tasks as pickled
+bytes (Arrow binary columns); embeddings come back as one (rows, dim) column per modality with a flag column saying
+which rows have one. On a cluster (RAY_ADDRESS set) the source paths must be readable from every node, e.g. on a
+shared filesystem.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ingest.base import DatasetSource, Encoder, Record
-from ingest.plan import BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, make_plan
-from ingest.prepare import Prepared, collate, encode_batch, model_input, prepare, reason
+from ingest.plan import (BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, frozen_gc,
+                         make_plan)
+from ingest.prepare import Batch, Prepared, Preparer, collate, encode_batch, model_input, reason
 from ingest.report import IngestReport
 
 
@@ -33,12 +35,18 @@ class KeepDecoded:
         return decoded
 
 
-def decode_row(row: dict[str, Any], source: DatasetSource, modalities: list[str]) -> dict[str, Any]:
-    """Ray `map`: decode one record's modalities (and its thumbnail); a BadItem marks the row bad."""
-    started = time.perf_counter()
-    done = prepare(source, KeepDecoded(), row["position"], pickle.loads(row["record"]), modalities)  # type: ignore[arg-type]
-    return {"position": row["position"], "record": row["record"], "decoded": pickle.dumps(done.inputs),
-            "thumbnail": done.thumbnail or b"", "bad": done.bad or "", "decode_s": time.perf_counter() - started}
+def decode_rows(batch: dict[str, np.ndarray], source: DatasetSource, modalities: list[str]) -> dict[str, np.ndarray]:
+    """Ray `map_batches`: decode a batch of records' modalities (and thumbnails); a BadItem marks a row bad."""
+    make = Preparer(source, KeepDecoded(), modalities)  # type: ignore[arg-type]
+    done, seconds = [], []
+    for position, record in zip(batch["position"], batch["record"]):
+        started = time.perf_counter()
+        done.append(make(int(position), pickle.loads(record)))
+        seconds.append(time.perf_counter() - started)
+    return {"position": batch["position"], "record": batch["record"],
+            "decoded": _objects([pickle.dumps(p.inputs) for p in done]),
+            "thumbnail": _objects([p.thumbnail or b"" for p in done]), "bad": _objects([p.bad or "" for p in done]),
+            "decode_s": np.array(seconds)}
 
 
 class EncodeBatch:
@@ -51,9 +59,9 @@ class EncodeBatch:
         started = time.perf_counter()
         prepared = [self._prepare(k, batch) for k in range(len(batch["position"]))]
         collated = collate(prepared)
-        vectors = encode_batch(self.encoder, collated)
+        vectors = encode_batch(self.encoder, collated, {p.position: p.record.item_id for p in prepared})
         index = {p.record.item_id: k for k, p in enumerate(prepared)}
-        out = {key: batch[key] for key in ("position", "record", "decode_s")}
+        out = {key: batch[key] for key in ("position", "decode_s")}
         out["thumbnail"] = _objects([p.thumbnail or b"" for p in prepared])
         out["bad"] = _objects([p.bad or "" for p in prepared])
         for modality in self.modalities:
@@ -75,7 +83,7 @@ class EncodeBatch:
             try:
                 for modality, value in pickle.loads(batch["decoded"][k]).items():
                     out.inputs[modality] = self.encoder.preprocess(modality, model_input(self.encoder, out.record, value))
-            except Exception as exc:  # noqa: BLE001 - as in prepare(): the item is reported, the run goes on
+            except Exception as exc:  # noqa: BLE001 - as in Preparer: the item is reported, the run goes on
                 out.inputs, out.thumbnail, out.bad = {}, None, reason(modality, exc)
         return out
 
@@ -87,18 +95,19 @@ def _objects(values: list[Any]) -> np.ndarray:
     return array
 
 
-def _results(batch: dict[str, np.ndarray], modalities: list[str]) -> tuple[list[Prepared], list[Prepared], dict]:
-    """Good items, bad items and embeddings by modality (ids, matrix) of one result batch."""
-    items = [Prepared(int(batch["position"][k]), pickle.loads(batch["record"][k]),
-                      thumbnail=bytes(batch["thumbnail"][k]) or None, bad=str(batch["bad"][k]) or None)
-             for k in range(len(batch["position"]))]
+def _results(batch: dict[str, np.ndarray], modalities: list[str], item_ids: list[str]) -> tuple[Batch, dict]:
+    """One result batch as the local engine's Batch (good positions, thumbnails, bad items, decode seconds) and its
+    embeddings by modality (ids, matrix)."""
+    positions = np.asarray(batch["position"], dtype=np.int64)
+    bad = np.array([bool(reason) for reason in batch["bad"]], dtype=bool)
     vectors = {}
     for modality in modalities:
         has = np.asarray(batch[f"has_{modality}"], dtype=bool)
         if has.any():
-            vectors[modality] = ([items[k].record.item_id for k in np.flatnonzero(has)],
-                                 np.asarray(batch[f"vec_{modality}"])[has])
-    return [p for p in items if not p.bad], [p for p in items if p.bad], vectors
+            vectors[modality] = ([item_ids[k] for k in positions[has]], np.asarray(batch[f"vec_{modality}"])[has])
+    thumbnails = [bytes(t) or None for t in batch["thumbnail"][~bad]]
+    failed = [(int(k), str(why)) for k, why in zip(positions[bad], batch["bad"][bad])]
+    return Batch(positions[~bad], thumbnails, {}, {}, failed, float(np.sum(batch["decode_s"]))), vectors
 
 
 def _dataset(work: list[tuple[int, Record]], source: DatasetSource, modalities: list[str],
@@ -109,7 +118,8 @@ def _dataset(work: list[tuple[int, Record]], source: DatasetSource, modalities: 
     gpus = 1 if options.device.startswith("cuda") else 0
     actors = max(1, int(ray.cluster_resources().get("GPU", 0))) if gpus else 1
     items = ray.data.from_items([{"position": k, "record": pickle.dumps(r)} for k, r in work])
-    decoded = items.map(functools.partial(decode_row, source=source, modalities=modalities))
+    decoded = items.map_batches(functools.partial(decode_rows, source=source, modalities=modalities),
+                                batch_size=options.batch_size, batch_format="numpy")
     return decoded.map_batches(EncodeBatch, fn_constructor_kwargs={"make_encoder": make_encoder, "modalities": modalities},
                                batch_size=options.batch_size, batch_format="numpy", concurrency=actors, num_gpus=gpus)
 
@@ -137,9 +147,8 @@ def run_stream(plan: Plan, stream: Any, options: Options) -> None:
         waited = time.perf_counter()
         for batch in stream.iter_batches(batch_size=options.batch_size, batch_format="numpy"):
             wait = time.perf_counter() - waited
-            good, bad, vectors = _results(batch, plan.modalities)
-            sink.add(good, bad, vectors, decode=float(np.sum(batch["decode_s"])),
-                     model=float(np.sum(batch["model_s"])), wait=wait)
+            collated, vectors = _results(batch, plan.modalities, plan.item_ids)
+            sink.add(collated, vectors, model=float(np.sum(batch["model_s"])), wait=wait)
             waited = time.perf_counter()
 
 
@@ -153,10 +162,14 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
     if not ray.is_initialized():
         connect(options.workers)
     ray.data.DataContext.get_current().enable_progress_bars = False
-    encoder = _driver_encoder(make_encoder)
-    modalities = embed_modalities(source, encoder)
-    configure(source, options)
-    plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "ray")
-    if plan.work:
-        run_stream(plan, _dataset(plan.work, source, modalities, make_encoder, options), options)
+    with frozen_gc():
+        loading = time.monotonic()
+        encoder = _driver_encoder(make_encoder)
+        load = time.monotonic() - loading
+        modalities = embed_modalities(source, encoder)
+        configure(source, options)
+        plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "ray")
+        plan.report.timing.load = load
+        if plan.work:
+            run_stream(plan, _dataset(plan.work, source, modalities, make_encoder, options), options)
     return finish(plan, started, options)

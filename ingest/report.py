@@ -13,8 +13,10 @@ STAGES = ("decode", "wait", "model", "write")
 @dataclass
 class Timing:
     """Seconds spent per stage over a run: decode (in the workers, summed), wait (the encoder idle for a batch),
-    model (encode), write (store commits, in the writer thread); with the batch and commit counts."""
+    model (encode), write (store commits, in the writer thread); with the batch and commit counts, and `load`, the
+    seconds the model took to load (once, before the first batch)."""
 
+    load: float = 0.0
     decode: float = 0.0
     wait: float = 0.0
     model: float = 0.0
@@ -33,10 +35,10 @@ class Timing:
         return max(loads, key=loads.__getitem__) if self.batches else "none"
 
     def line(self) -> str:
-        """One line for the progress bar: ms per batch of each stage, commits, bottleneck."""
+        """One line for the progress bar: the model's load, ms per batch of each stage, commits, bottleneck."""
         ms = self.per_batch_ms()
-        return (f"ms/batch decode {ms['decode']:.1f} ({self.workers} workers), wait {ms['wait']:.1f}, "
-                f"model {ms['model']:.1f}, write {ms['write']:.1f}; {self.commits} commits; "
+        return (f"model load {self.load:.2f} s; ms/batch decode {ms['decode']:.1f} ({self.workers} workers), "
+                f"wait {ms['wait']:.1f}, model {ms['model']:.1f}, write {ms['write']:.1f}; {self.commits} commits; "
                 f"bottleneck {self.bottleneck()}")
 
     def to_dict(self) -> dict:

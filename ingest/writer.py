@@ -1,13 +1,17 @@
 """What an ingest writes to the store: the run's registration, then encoded batches grouped into large commits.
 
-`BatchWriter` takes encoded batches from the engine and commits them from its own thread, so no store commit sits
-on the model's path. Several batches go into one commit (at most MAX_ITEMS items, or what arrived within
-MAX_SECONDS of the group's first batch): the items first (one DuckDB transaction; items already present are kept),
-then every modality's vectors in one LanceDB append through the run's EmbeddingAppender (keys already stored are
-left out). An item counts as done only once its vectors are committed, so a run killed anywhere loses the
-uncommitted group, the next run re-embeds it, and every item ends up in the store exactly once. The two commits of
-a group run in order on two threads, so group k+1's items go in while group k's vectors are appended (items
-committed ahead of their vectors are simply not done yet). Items go to DuckDB as one Arrow table per group.
+`BatchWriter` takes encoded batches from the engine and commits them from its own thread, so no store commit sits on
+the model's path. Several batches go into one commit: a group waits (at most MAX_SECONDS from its first batch) until
+it has MIN_ITEMS items, then takes whatever else is queued already, up to MAX_ITEMS; so a commit is 0.1 s of work or
+more (each DuckDB commit opens the file anew, ~50 ms of CPU, so that readers in other processes get their turn
+between commits), groups follow the stream's pace (one commit's backlog), and the last one, after the stream ends,
+is small. The first group takes what is queued without waiting, so vectors start to go in early. Each group goes in
+as the items first (one DuckDB transaction; items already present are kept), then every modality's vectors in one
+LanceDB append through the run's EmbeddingAppender (keys already stored are left out). An item counts as done only
+once its vectors are committed, so a run killed anywhere loses the uncommitted group, the next run re-embeds it, and
+every item ends up in the store exactly once. The two commits of a group run in order on two threads, so group k+1's
+items go in while group k's vectors are appended (items committed ahead of their vectors are simply not done yet).
+Items go to DuckDB as one Arrow table per group.
 """
 from __future__ import annotations
 
@@ -25,15 +29,16 @@ from dashboard.store.store import extra_json
 from dashboard.store.appender import EmbeddingAppender
 from dashboard.store.schema import ITEM_COLUMNS, VECTOR_DIR
 from dashboard.store.vectors import VectorTables, table_name
-from ingest.base import Encoder
-from ingest.prepare import Prepared
+from ingest.base import Encoder, Record
 from ingest.report import Timing
 
 MAX_ITEMS = 16384
+MIN_ITEMS = 8192
 MAX_SECONDS = 1.0
 QUEUED_BATCHES = 32
 COMPACT_AFTER_COMMITS = 32
 Vectors = dict[str, tuple[list[str], np.ndarray]]
+Entry = tuple[np.ndarray, list[bytes | None], Vectors]
 
 
 def register(store: Store, dataset: str, source: Any, kind: str, origin: str, encoder: Encoder, config: dict) -> None:
@@ -51,20 +56,21 @@ def register(store: Store, dataset: str, source: Any, kind: str, origin: str, en
                     source=encoder.source, config=config if bias is None else {**config, "logit_bias": float(bias)})
 
 
-def items_table(prepared: list[Prepared]) -> pa.Table:
-    """Item rows of prepared records as Arrow in the items table's layout, built column by column; the records'
-    extra fields go to the JSON extra (a field named like a fixed column is kept as extra_<name>)."""
-    records = [p.record for p in prepared]
-    keys = list(dict.fromkeys(k for r in records for k in r.extra))
+def items_table(records: list[Record], positions: np.ndarray, thumbnails: list[bytes | None]) -> pa.Table:
+    """Item rows of the records at `positions` (with their thumbnails) as Arrow in the items table's layout, built
+    column by column; the records' extra fields go to the JSON extra (a field named like a fixed column is kept as
+    extra_<name>)."""
+    chosen = [records[k] for k in positions]
+    keys = list(dict.fromkeys(k for r in chosen for k in r.extra))
     names = {k: k if k not in ITEM_COLUMNS and k != "dataset" else f"extra_{k}" for k in keys}
-    extra = [extra_json({names[k]: r.extra.get(k) for k in keys}) for r in records] if keys else [None] * len(records)
+    extra = [extra_json({names[k]: r.extra.get(k) for k in keys}) for r in chosen] if keys else None
     return pa.table({
-        "item_id": pa.array([r.item_id for r in records], pa.string()),
-        "ordinal": pa.array([p.position for p in prepared], pa.int64()),
-        **{c: pa.array([None if getattr(r, c) is None else str(getattr(r, c)) for r in records], pa.string())
+        "item_id": pa.array([r.item_id for r in chosen], pa.string()),
+        "ordinal": pa.array(np.asarray(positions, dtype=np.int64), pa.int64()),
+        **{c: pa.array([None if getattr(r, c) is None else str(getattr(r, c)) for r in chosen], pa.string())
            for c in ("text", "image_ref", "audio_ref", "molecule")},
-        "thumbnail": pa.array([p.thumbnail for p in prepared], pa.binary()),
-        "extra": pa.array(extra, pa.string())})
+        "thumbnail": pa.array(thumbnails, pa.binary()),
+        "extra": pa.array(extra, pa.string()) if extra else pa.nulls(len(chosen), pa.string())})
 
 
 def merge(groups: list[Vectors]) -> Vectors:
@@ -79,23 +85,25 @@ class BatchWriter:
     groups and commits their items, the other appends each group's vectors after its items, so a group's items go
     in while the previous group's vectors are appended."""
 
-    def __init__(self, store: Store, dataset: str, appender: EmbeddingAppender, timing: Timing,
+    def __init__(self, store: Store, dataset: str, records: list[Record], appender: EmbeddingAppender, timing: Timing,
                  max_items: int = MAX_ITEMS, max_seconds: float = MAX_SECONDS) -> None:
-        self.store, self.dataset, self.appender, self.timing = store, dataset, appender, timing
+        self.store, self.dataset, self.records, self.appender, self.timing = store, dataset, records, appender, timing
         self.max_items, self.max_seconds = max_items, max_seconds
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
         self.vectors: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
+        self.groups = 0
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._items_loop, name="gapscope-items", daemon=True),
                         threading.Thread(target=self._vectors_loop, name="gapscope-vectors", daemon=True)]
         for thread in self.threads:
             thread.start()
 
-    def put(self, prepared: list[Prepared], vectors: Vectors) -> None:
-        """Queue one encoded batch (blocks while QUEUED_BATCHES wait); raises the writer's error, if any."""
+    def put(self, positions: np.ndarray, thumbnails: list[bytes | None], vectors: Vectors) -> None:
+        """Queue one encoded batch, its good items by position in the run's records with their thumbnails (blocks
+        while QUEUED_BATCHES wait); raises the writer's error, if any."""
         self._raise()
-        self.queue.put((prepared, vectors))
+        self.queue.put((positions, thumbnails, vectors))
 
     def close(self) -> None:
         """Commit what is queued, stop the threads, raise their error if they had one."""
@@ -134,22 +142,24 @@ class BatchWriter:
             if self.error is None:
                 self._guarded(self._commit_vectors, group)
 
-    def _guarded(self, commit: Any, group: list[tuple[list[Prepared], Vectors]]) -> None:
+    def _guarded(self, commit: Any, group: list[Entry]) -> None:
         """Run one commit stage, keeping its error for the engine's thread (later groups are then dropped)."""
         try:
             commit(group)
         except BaseException as exc:  # noqa: BLE001 - handed to the engine's thread by put/close
             self.error = self.error or exc
 
-    def _gather(self) -> tuple[list[tuple[list[Prepared], Vectors]], bool]:
-        """The next group of batches, and whether the stop sign came."""
+    def _gather(self) -> tuple[list[Entry], bool]:
+        """The next group of batches (see the module docstring), and whether the stop sign came."""
         first = self.queue.get()
         if first is None:
             return [], True
         group, items, deadline = [first], len(first[0]), time.monotonic() + self.max_seconds
+        least = min(MIN_ITEMS, self.max_items) if self.groups else 1
+        self.groups += 1
         while items < self.max_items:
             try:
-                entry = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                entry = self.queue.get(timeout=max(0.0, deadline - time.monotonic()) if items < least else 0.0)
             except queue.Empty:
                 break
             if entry is None:
@@ -158,19 +168,20 @@ class BatchWriter:
             items += len(entry[0])
         return group, False
 
-    def _commit_items(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
+    def _commit_items(self, group: list[Entry]) -> None:
         """The group's items in one DuckDB transaction (items already present are kept)."""
         started = time.perf_counter()
-        prepared = [p for batch, _ in group for p in batch]
-        if prepared:
-            self.store.append_items(self.dataset, items_table(prepared))
+        positions = np.concatenate([entry[0] for entry in group])
+        if len(positions):
+            thumbnails = [t for entry in group for t in entry[1]]
+            self.store.append_items(self.dataset, items_table(self.records, positions, thumbnails))
         with self.lock:
             self.timing.write += time.perf_counter() - started
 
-    def _commit_vectors(self, group: list[tuple[list[Prepared], Vectors]]) -> None:
+    def _commit_vectors(self, group: list[Entry]) -> None:
         """The group's vectors in one LanceDB append (only after its items are committed)."""
         started = time.perf_counter()
-        self.appender.append(merge([vectors for _, vectors in group if vectors]))
+        self.appender.append(merge([entry[2] for entry in group if entry[2]]))
         with self.lock:
             self.timing.write += time.perf_counter() - started
             self.timing.commits += 1

@@ -32,11 +32,18 @@ class EmbeddingAppender:
                                     f"(has {', '.join(self.modalities)})")
             ids = [str(i) for i in ids]
             check_vectors(f"{self.what}, {modality}", ids, vectors, self.dim)
-            keep = [k for k, item in enumerate(ids) if item not in self.stored[modality]]
-            if len(set(ids[k] for k in keep)) != len(keep):
-                raise GapscopeError(f"{self.what}, {modality}: an item id occurs twice in one append")
-            fresh[modality] = ([ids[k] for k in keep], np.asarray(vectors)[keep] if len(keep) < len(ids) else vectors)
+            fresh[modality] = self._fresh(modality, ids, vectors)
         written = self.tables.append(self.name, fresh, self.value_type)
         for modality, (ids, _) in fresh.items():
             self.stored[modality].update(ids)
         return written
+
+    def _fresh(self, modality: str, ids: list[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """The (ids, vectors) of keys not stored yet; an id twice in one append is an error."""
+        if len(set(ids)) != len(ids):
+            raise GapscopeError(f"{self.what}, {modality}: an item id occurs twice in one append")
+        stored = self.stored[modality]
+        if not stored or stored.isdisjoint(ids):
+            return ids, vectors
+        keep = [k for k, item in enumerate(ids) if item not in stored]
+        return [ids[k] for k in keep], np.asarray(vectors)[keep]

@@ -90,20 +90,21 @@ class VectorTables:
 
     def append(self, name: str, rows: dict[str, tuple[list[str], np.ndarray]],
                value_type: pa.DataType = pa.float32()) -> int:
-        """Append every modality's (ids, vectors) to an existing table in one commit (the keys must be new)."""
+        """Append every modality's (ids, vectors) to an existing table in one commit (the keys must be new); each
+        modality's matrix goes in as one chunk of the vector column, not copied into one array first."""
         dtype = value_type.to_pandas_dtype()
         parts = [(m, ids, np.ascontiguousarray(v, dtype=dtype)) for m, (ids, v) in rows.items() if len(ids)]
         if not parts:
             return 0
-        dim = parts[0][2].shape[1]
-        flat = pa.array(np.concatenate([v.reshape(-1) for _, _, v in parts]), type=value_type)
         ids = [str(i) for _, item_ids, _ in parts for i in item_ids]
         modalities = [m for m, item_ids, _ in parts for _ in item_ids]
+        vector = pa.chunked_array([pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1), type=value_type),
+                                                                     v.shape[1]) for _, _, v in parts])
         data = pa.table({
             "key": pa.array([f"{m}/{i}" for m, i in zip(modalities, ids)], pa.string()),
             "item_id": pa.array(ids, pa.string()),
             "modality": pa.array(modalities, pa.string()),
-            "vector": pa.FixedSizeListArray.from_arrays(flat, dim),
+            "vector": vector,
         })
         self.open(name).add(data)
         return len(ids)

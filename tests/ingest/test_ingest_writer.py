@@ -58,15 +58,14 @@ def test_the_appender_writes_each_key_once_across_calls_and_instances(tmp_path):
 
 def test_items_go_in_from_arrow_once_with_extras_as_json(tmp_path):
     from ingest.base import Record
-    from ingest.prepare import Prepared
     from ingest.writer import items_table
 
     store = Store.create(tmp_path / "store")
     store.add_dataset("d", ["text"])
-    rows = [Prepared(k, Record(f"i{k}", text=f"t{k}", extra={"score": k, "text": "x"}), thumbnail=b"j" if k else None)
-            for k in range(3)]
-    assert store.append_items("d", items_table(rows[:2])) == 2
-    assert store.append_items("d", items_table(rows)) == 1
+    records = [Record(f"i{k}", text=f"t{k}", extra={"score": k, "text": "x"}) for k in range(3)]
+    thumbnails = [None, b"j", b"j"]
+    assert store.append_items("d", items_table(records, np.array([1, 0]), thumbnails[1::-1])) == 2
+    assert store.append_items("d", items_table(records, np.arange(3), thumbnails)) == 1
     items = store.items("d", thumbnails=True)
     assert items["item_id"].tolist() == ["i0", "i1", "i2"] and items["ordinal"].tolist() == [0, 1, 2]
     assert json.loads(items["extra"].iloc[2]) == {"score": 2, "extra_text": "x"}
@@ -84,3 +83,18 @@ def test_one_transaction_commits_several_calls_together_or_not_at_all(tmp_path):
         store.add_dataset("e", ["text"])
         store.add_model("bad", ["text"], 4, logit_scale=-1.0)
     assert store.datasets()["name"].tolist() == ["d"]
+
+
+def test_vector_checks_are_exact_for_huge_and_tiny_rows_and_name_the_bad_item():
+    from dashboard.store.validate import check_vectors
+
+    ids = ["a", "b", "c"]
+    rows = np.ones((3, 8), dtype=np.float32)
+    rows[1] *= 1e30  # squares overflow float32: still a finite vector
+    rows[2] *= 1e-30  # squares underflow to zero: still a non-zero vector
+    check_vectors("t", ids, rows, 8)
+    for value, problem in ((np.nan, "NaN or infinite"), (np.inf, "NaN or infinite"), (0.0, "zero embedding")):
+        bad = rows.copy()
+        bad[2] = value
+        with pytest.raises(GapscopeError, match=f"^t: item c has a {problem}"):
+            check_vectors("t", ids, bad, 8)
