@@ -276,6 +276,8 @@ class Store:
         dim = flat.type.list_size if len(ids) else 0
         matrix = flat.values.to_numpy(zero_copy_only=False).reshape(len(ids), dim) if len(ids) else np.zeros((0, 0), np.float32)
         order = self._ordinals(dataset, ids)
+        if np.array_equal(order, np.arange(len(ids))):  # already in item order: no copy of an N x d matrix
+            return ids, matrix
         return [ids[i] for i in order], matrix[order]
 
     def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
@@ -297,6 +299,9 @@ class Store:
         order = [i for i in first_ids if i in common]
         vectors = {}
         for m, (ids, matrix) in per.items():
+            if ids == order:  # every item has every modality: the matrix as read, not a copy
+                vectors[m] = matrix
+                continue
             position = {item: k for k, item in enumerate(ids)}
             vectors[m] = matrix[[position[i] for i in order]] if order else matrix[:0]
         return Paired(order, vectors)

@@ -17,7 +17,6 @@ import streamlit as st
 from dashboard.analysis import clustering, projection
 from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.ordering import principal_order
-from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, similarity_blocks
 from dashboard.store import artifacts
@@ -39,7 +38,7 @@ def view_ids(key: ViewKey) -> list[str]:
 def vectors(key: ViewKey, model: str, closed: bool = False) -> tuple[list[str], dict[str, np.ndarray]]:
     """Item ids and normalised embeddings per modality of the view (gap closed when asked)."""
     pairs = loaders.subset_pairs(key.store, key.version, key.dataset, model, view_ids(key))
-    blocks = {m: normalize(v, f"{model} {m}") for m, v in pairs.vectors.items()}
+    blocks = pairs.vectors  # normalised by loaders.paired
     return pairs.item_ids, close_gaps(blocks) if closed and len(blocks) > 1 else blocks
 
 
@@ -83,6 +82,43 @@ def heatmap(key: ViewKey, model: str, closed: bool, order: np.ndarray | tuple[in
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
+def positions(key: ViewKey, model: str) -> pd.Index:
+    """The model's item ids of the view as an index (an item's position = its row in compute.vectors)."""
+    return pd.Index(vectors(key, model)[0])
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def common_ids(key: ViewKey, models: tuple[str, ...]) -> list[str]:
+    """Items in view that every one of `models` embedded, in view order."""
+    sets = [set(vectors(key, m)[0]) for m in models]
+    return [i for i in view_ids(key) if all(i in s for s in sets)]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def compared_heatmap(key: ViewKey, model: str, models: tuple[str, ...]) -> HeatmapData:
+    """The heatmap of the items every compared model embedded, the same rows in every model: item by item, or block
+    means in the PC 1 order of the first model."""
+    ids, ordering = common_ids(key, models), "given order"
+    if len(ids) * len(vectors(key, model)[1]) > MAX_SIDE:
+        common = set(ids)
+        ids, ordering = [i for i in principal_ids(key, models[0]) if i in common], f"ordered by PC 1 of {models[0]}"
+    return heatmap(key, model, False, positions(key, model).get_indexer(ids), None, ordering)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def disagreement(key: ViewKey, models: tuple[str, ...]) -> pd.DataFrame:
+    """Per item every model embedded: each model's pair cosine, the spread of its percentiles within each model
+    (largest minus smallest) and the caption, most disagreeing first."""
+    ids = common_ids(key, models)
+    frame = pd.DataFrame({m: pair_cosines(key, m).reindex(ids) for m in models})
+    ranks = frame.rank(pct=True)
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"]
+    out = frame.add_prefix("cosine ").assign(spread=ranks.max(axis=1) - ranks.min(axis=1),
+                                             text=texts.reindex(ids).to_numpy())
+    return out.rename_axis("item_id").reset_index().sort_values("spread", ascending=False)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
 def principal_ids(key: ViewKey, model: str) -> list[str]:
     """The view's item ids sorted by their first principal component (dashboard/analysis/ordering.py)."""
     ids, blocks = vectors(key, model)
@@ -114,13 +150,16 @@ def _frame(ids: list[str], modalities: list[str], coords: np.ndarray) -> pd.Data
                          "x": coords[:, 0], "y": coords[:, 1]})
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
 def stored_points(key: ViewKey, model: str, method: str, closed: bool) -> pd.DataFrame | None:
     """A projection artefact restricted to the view (None when the store has none covering the view)."""
     frame = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.PROJECTION,
                                    artifacts.projection_key(method, closed))
     if frame is None:
         return None
-    frame = frame[frame["item_id"].isin(set(view_ids(key)))]
+    ids = view_ids(key)
+    if len(ids) * frame["modality"].nunique() != len(frame) or frame["item_id"].iloc[:len(ids)].tolist() != ids:
+        frame = frame[frame["item_id"].isin(set(ids))]
     return frame[["item_id", "modality", "x", "y"]].reset_index(drop=True) if len(frame) else None
 
 

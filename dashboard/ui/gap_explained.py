@@ -1,17 +1,20 @@
 """Cached gap analyses (dashboard.gap_explained) for the subset in view: the store's precomputed block when the
 view is the whole dataset, else computed on a seeded sample of at most compute.METRICS_SAMPLE pairs of the view;
 the closing table at another fraction and the joint clustering at another k are recomputed on the same pairs
-(without intervals)."""
+(without intervals). The page's figures are built once per view and options (`figure`, st.cache_resource):
+plotly's make_subplots and validation cost about a second per rerun otherwise, at any N."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.analysis.closing_methods import compare_closings
 from dashboard.analysis.joint_clustering import joint_clustering
 from dashboard.errors import GapscopeError
+from dashboard.figures import gap_explained as gx
 from dashboard.gap_explained import MIN_PAIRS, gap_analysis_with_intervals
 from dashboard.intervals import DEFAULT_B
 from dashboard.store import artifacts
@@ -69,3 +72,16 @@ def joint(key: ViewKey, model: str, k: int) -> dict:
     """The joint clustering block with k clusters."""
     return _at(key, model, "joint_clustering", "k", k,
                lambda a, b, scale, seed: joint_clustering(a, b, min(k, len(a)), seed))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def figure(key: ViewKey, models: tuple[str, ...], name: str, title: str, model: str = "", k: int = 10) -> go.Figure:
+    """One figure of the gap analysis of `models`: "shape", "location" (of `model`), "ablation", "temperature" or
+    "joint" (k clusters)."""
+    blocks = {m: analysis(key, m) for m in models}
+    if name == "location":
+        return gx.location_figure(blocks[model], title)
+    if name == "joint":
+        return gx.joint_figure(gx.joint_table({m: joint(key, m, k) for m in models}, blocks), title)
+    builders = {"shape": gx.shape_figure, "ablation": gx.ablation_figure, "temperature": gx.temperature_figure}
+    return builders[name](blocks, title)

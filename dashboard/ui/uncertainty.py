@@ -79,12 +79,14 @@ def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str,
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def paired_table(source: Source, models: tuple[str, ...], ids: tuple[str, ...]) -> pd.DataFrame:
-    """Per later model, pair and metric: its difference to the first model on the same items, the paired-bootstrap
-    interval of that difference and whether the difference is outside it (the interval excludes 0)."""
-    base, rows = _terms(source, models[0], list(ids)), []
+def paired_table(source: Source, models: tuple[str, ...]) -> pd.DataFrame:
+    """Per later model, pair and metric: its difference to the first model on the same items (those every model
+    embedded, compute.common_ids), the paired-bootstrap interval of that difference and whether the difference is
+    outside it (the interval excludes 0)."""
+    ids = compute.common_ids(source[0], models)
+    base, rows = _terms(source, models[0], ids), []
     for model in models[1:]:
-        verdicts = paired_differences(base, _terms(source, model, list(ids)), BOOTSTRAP_B, CONFIDENCE, SEED)
+        verdicts = paired_differences(base, _terms(source, model, ids), BOOTSTRAP_B, CONFIDENCE, SEED)
         for a, b in base.pairs:
             for column, verdict in pair_columns(verdicts, a, b).items():
                 rows.append({"model": model, "pair": f"{a}_{b}", "metric": column,
