@@ -36,11 +36,11 @@ def figure_buttons(figure: go.Figure, name: str, key: str,
                                    file_name=f"{slug}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
 
 
-def table_buttons(frame: pd.DataFrame, name: str, key: str, where=st) -> None:
-    """Download buttons for a table as CSV and JSON."""
-    slug = _slug(name)
+def table_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, key: str, where=st) -> None:
+    """Download buttons for a table (or a function making it when a button is clicked) as CSV and JSON."""
+    slug, table = _slug(name), frame if callable(frame) else lambda: frame
     left, right = where.columns(2)
-    left.download_button("CSV", lambda: frame.to_csv(index=False), file_name=f"{slug}.csv", mime="text/csv",
+    left.download_button("CSV", lambda: table().to_csv(index=False), file_name=f"{slug}.csv", mime="text/csv",
                          key=f"{key}_csv", on_click="ignore")
-    right.download_button("JSON", lambda: frame.to_json(orient="records", indent=1), file_name=f"{slug}.json",
+    right.download_button("JSON", lambda: table().to_json(orient="records", indent=1), file_name=f"{slug}.json",
                           mime="application/json", key=f"{key}_json", on_click="ignore")

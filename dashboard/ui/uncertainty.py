@@ -69,9 +69,9 @@ def format_interval(interval: list[float]) -> str:
 def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str, list[float]]]]) -> pd.DataFrame:
     """The metrics table with a "<column> 95% CI" text column after every column that has an interval
     (intervals by model, then pair, then column)."""
-    out = table.copy()
+    out, rows = table.copy(), list(zip(table["model"], table["pair"]))
     for column in list(table.columns):
-        found = [intervals.get(r.model, {}).get(r.pair, {}).get(column) for r in table.itertuples()]
+        found = [intervals.get(model, {}).get(pair, {}).get(column) for model, pair in rows]
         if any(f is not None for f in found):
             texts = [format_interval(f) if f is not None else "" for f in found]
             out.insert(out.columns.get_loc(column) + 1, f"{column} {LABEL}", texts)
