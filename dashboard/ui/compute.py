@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import metrics_table
 from dashboard.analysis import clustering, projection
 from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.ordering import principal_order
@@ -228,37 +229,37 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
     return {**result, "source": f"computed on {len(rows)} pairs in view"}
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def pair_metrics(key: ViewKey, model: str, closed: bool = False) -> pd.DataFrame:
-    """Every metric for every modality pair of the view (a seeded sample of at most METRICS_SAMPLE pairs; column n
-    says how many): gap, loss, recalls, alignment, uniformity, relative gap, matched/unmatched cosines."""
-    from itertools import combinations
+def sample_rows(key: ViewKey, n: int) -> np.ndarray:
+    """Rows of the view's seeded sample of at most METRICS_SAMPLE pairs (all rows when fewer), in order."""
+    if n <= METRICS_SAMPLE:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(key.seed).choice(n, METRICS_SAMPLE, replace=False))
 
-    from dashboard.analysis import alignment as al
-    from dashboard.analysis.gap import gap_report
-    from dashboard.analysis.loss import contrastive_loss
-    from dashboard.analysis.relative_gap import relative_gap
-    from dashboard.analysis.retrieval import partner_ranks, recall_at_k
-    from dashboard.analysis.sigmoid_loss import sigmoid_loss
-    from dashboard.metrics import logit_bias_of
 
-    ids, blocks = vectors(key, model, closed)
-    if len(ids) > METRICS_SAMPLE:
-        rows = np.sort(np.random.default_rng(key.seed).choice(len(ids), METRICS_SAMPLE, replace=False))
-        ids, blocks = [ids[i] for i in rows], {m: v[rows] for m, v in blocks.items()}
+@st.cache_resource(max_entries=32, show_spinner=False)
+def view_summary(key: ViewKey, model: str) -> dict:
+    """The metrics object of the view (dashboard.metrics.compute_metrics with DEFAULT_B bootstrap intervals, the
+    gap analysis included) under "source": the store's artefact when the view is the whole dataset, else computed
+    on the view's seeded sample of at most METRICS_SAMPLE pairs. Shared, never modified by callers."""
+    from dashboard.intervals import DEFAULT_B
+    from dashboard.metrics import compute_metrics, logit_bias_of
+
+    ids, blocks = vectors(key, model)
+    stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.METRICS, "summary")
+    if stored is not None and stored.get("n") == len(ids) == len(loaders.paired(key.store, key.version, key.dataset,
+                                                                                model)):
+        return {**stored, "source": "store"}
+    rows = sample_rows(key, len(ids))
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"].reindex(
+        [ids[i] for i in rows])
     record = loaders.model_record(key.store, key.version, model)
-    scale, bias = float(record["logit_scale"]), logit_bias_of(record)
-    report = gap_report(blocks)
-    rows = []
-    for a, b in combinations(blocks, 2):
-        x, y = blocks[a], blocks[b]
-        forward, backward = recall_at_k(partner_ranks(x, y)), recall_at_k(partner_ranks(y, x))
-        rows.append({"model": model, "pair": f"{a}_{b}", "n": len(ids), **report[f"{a}_{b}"],
-                     "loss": contrastive_loss(x, y, "infonce", scale),
-                     **({} if bias is None else {"sigmoid_loss": sigmoid_loss(x, y, scale, bias)}),
-                     **{f"R@{k} {a}→{b}": v for k, v in forward.items()},
-                     **{f"R@{k} {b}→{a}": v for k, v in backward.items()},
-                     "alignment": al.alignment(x, y), f"uniformity {a}": al.uniformity(x),
-                     f"uniformity {b}": al.uniformity(y), "relative_gap": relative_gap(x, y),
-                     "matched_cosine": al.matched_cosine(x, y), "unmatched_cosine": al.unmatched_cosine(x, y)})
-    return pd.DataFrame(rows)
+    result = compute_metrics({m: v[rows] for m, v in blocks.items()}, list(blocks), float(record["logit_scale"]),
+                             None if texts.isna().all() else texts.fillna("").astype(str).tolist(),
+                             clusters=min(10, len(rows)), logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
+    return {**result, "source": f"computed on {len(rows)} pairs in view"}
+
+
+def pair_metrics(key: ViewKey, model: str) -> pd.DataFrame:
+    """Every metric for every modality pair of the view, laid out from its metrics object (view_summary, column n
+    says on how many pairs; dashboard/metrics_table.py)."""
+    return metrics_table.pair_rows(view_summary(key, model), model)

@@ -1,7 +1,9 @@
 """Bootstrap intervals of the view's metrics for the Gap and Compare pages (dashboard.intervals), cached.
 
-Intervals are computed on the items the metrics table uses (the seeded sample of at most compute.METRICS_SAMPLE
-pairs of the view), B = BOOTSTRAP_B resamples, CONFIDENCE; tables name their columns as compute.pair_metrics does.
+The metrics table's intervals are those of the view's metrics object (compute.view_summary: the store's, or
+compute_metrics' B = BOOTSTRAP_B resamples of the items the table uses, the seeded sample of at most
+compute.METRICS_SAMPLE pairs of the view); Compare's paired bootstrap resamples the same items in both models.
+Tables name their columns as dashboard.metrics_table does.
 """
 from __future__ import annotations
 
@@ -9,9 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.analysis.bootstrap import resample_counts
-from dashboard.intervals import (DEFAULT_B, ItemTerms, estimate_tree, every_pair_terms, interval_tree,
-                                 paired_differences, replicates)
+from dashboard import metrics_table
+from dashboard.intervals import DEFAULT_B, ItemTerms, every_pair_terms, paired_differences
 from dashboard.ui import compute, loaders
 from dashboard.ui.sidebar import View
 
@@ -42,7 +43,7 @@ def _terms(source: Source, model: str, ids: list[str] | None = None) -> ItemTerm
 
 
 def pair_columns(tree: dict, a: str, b: str) -> dict:
-    """The leaves of one pair's figures, keyed by compute.pair_metrics's column names."""
+    """The leaves of one pair's figures in a per-pair tree (paired_differences'), keyed by the table's column names."""
     pair, out = f"{a}_{b}", {"distance": tree["gap_distances"][f"{a}_{b}"]}
     out |= {name: tree[name][pair] for name in ("loss", "alignment", "relative_gap", "matched_cosine",
                                                  "unmatched_cosine") if pair in tree.get(name, {})}
@@ -52,13 +53,10 @@ def pair_columns(tree: dict, a: str, b: str) -> dict:
     return out
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
 def pair_intervals(source: Source, model: str) -> dict[str, dict[str, list[float]]]:
-    """{pair "a_b": {column: [lo, hi]}} for every modality pair of the view."""
-    terms = _terms(source, model)
-    tree = interval_tree(replicates(terms, resample_counts(terms.n, BOOTSTRAP_B, SEED)), estimate_tree(terms),
-                         CONFIDENCE)
-    return {f"{a}_{b}": pair_columns(tree, a, b) for a, b in terms.pairs}
+    """{pair "a_b": {column: [lo, hi]}} for every modality pair of the view: the intervals of the view's metrics
+    object (compute.view_summary, the same object the table's values come from)."""
+    return metrics_table.pair_intervals(compute.view_summary(source[0], model))
 
 
 def format_interval(interval: list[float]) -> str:
