@@ -19,7 +19,7 @@ if len(view.models) < 2:
     st.stop()
 
 
-with shown_errors():
+with shown_errors(), st.spinner("Comparing the models…"):
     models = tuple(view.models)
     ids = compute.common_ids(view.key, models)
     st.metric("Items compared", f"{len(ids):,}")

@@ -6,7 +6,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -288,10 +288,17 @@ class Store:
         return np.argsort(keys, kind="stable")
 
     def pairs(self, dataset: str, model: str, modalities: list[str] | None = None,
-              item_ids: list[str] | None = None) -> Paired:
-        """Embeddings of the items that have every modality (optionally only `item_ids`), aligned row by row."""
+              item_ids: list[str] | None = None, transform: Callable[[np.ndarray, str], np.ndarray] | None = None
+              ) -> Paired:
+        """Embeddings of the items that have every modality (optionally only `item_ids`), aligned row by row;
+        `transform(matrix, modality)` (e.g. normalisation) is applied to each modality as soon as it is read, so
+        the matrix as read is freed before the next modality is read."""
         modalities = modalities or self.dataset(dataset)["modalities"]
-        per = {m: self.embeddings(dataset, model, m) for m in modalities}
+        per = {}
+        for m in modalities:
+            ids, matrix = self.embeddings(dataset, model, m)
+            per[m] = (ids, matrix if transform is None else transform(matrix, m))
+            del matrix
         common = set.intersection(*(set(ids) for ids, _ in per.values()))
         if item_ids is not None:
             common &= set(map(str, item_ids))

@@ -122,8 +122,7 @@ def paired(path: str, version: float, dataset: str, model: str) -> Paired:
     unit vectors; holding only the normalised copy keeps one N x d float32 array per modality in memory)."""
     from dashboard.analysis.similarity import normalize
 
-    pairs = open_store(path, version).pairs(dataset, model)
-    return Paired(pairs.item_ids, {m: normalize(v, f"{model} {m}") for m, v in pairs.vectors.items()})
+    return open_store(path, version).pairs(dataset, model, transform=lambda v, m: normalize(v, f"{model} {m}"))
 
 
 def subset_pairs(path: str, version: float, dataset: str, model: str, item_ids: list[str]) -> Paired:
