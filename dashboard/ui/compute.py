@@ -6,7 +6,10 @@ gigabytes at 100k pairs); callers only derive new objects from them and never mo
 
 Slow work is bounded: UMAP and t-SNE come from the store's projection artefacts when present, otherwise they
 run only when asked (a button) on at most MAX_EMBED_PAIRS pairs; clustering beyond the analysis module's linkage
-limit uses its k-means pre-clustering. Everything else is O(N d) and runs on each rerun from the cache.
+limit uses its k-means pre-clustering. Everything else is O(N d), computed once per view and read from the cache on
+a rerun. The embeddings of the whole dataset are the loader's normalised arrays themselves (no copy per view).
+The metrics of the view are one object, `view_summary` (dashboard.metrics.compute_metrics, or the store's summary
+artefact of it): the metrics table, its intervals and the gap analysis are all read from it.
 """
 from __future__ import annotations
 
