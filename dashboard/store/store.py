@@ -276,8 +276,8 @@ class Store:
         dim = flat.type.list_size if len(ids) else 0
         matrix = flat.values.to_numpy(zero_copy_only=False).reshape(len(ids), dim) if len(ids) else np.zeros((0, 0), np.float32)
         order = self._ordinals(dataset, ids)
-        if np.array_equal(order, np.arange(len(ids))):  # already in item order: no copy of an N x d matrix
-            return ids, matrix
+        # always a numpy-owned copy, never the Arrow buffer itself: float32 reductions (row norms) can round
+        # differently with the buffer's alignment, and orders built on them must not depend on it
         return [ids[i] for i in order], matrix[order]
 
     def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
