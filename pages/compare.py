@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.figures.heatmap import color_range
-from dashboard.ui import charts, compute, loaders, uncertainty
+from dashboard.ui import charts, compute, uncertainty
 from dashboard.ui.export import table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.items import selection_summary
