@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.analysis.clustering import cluster_sizes, sort_order
-from dashboard.figures.heatmap import add_cluster_marks, difference_blocks, heatmap_figure, zoom_window
-from dashboard.figures.scatter import pair_scatter
-from dashboard.ui import compute, state, widgets
+from dashboard.analysis.clustering import cluster_sizes
+from dashboard.figures.heatmap import zoom_window
+from dashboard.ui import charts, compute, state, widgets
 from dashboard.ui.export import figure_buttons, table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.items import selection_summary, show_item
@@ -44,11 +43,10 @@ with st.expander("Projection", expanded=True):
     cx = widgets.number("x component (PCA)", "cx", 1, 1, compute.MAX_PCA_COMPONENTS, where=mid)
     cy = widgets.number("y component (PCA)", "cy", 2, 1, compute.MAX_PCA_COMPONENTS, where=right)
 
-order, cluster_table = None, None
+cluster_table = None
 if cluster_on:
     with shown_errors(), st.spinner("Clustering…"):
         labels, names = compute.clusters(view.key, view.model, k, block, closed)
-        order = np.asarray(sort_order(labels), dtype=np.int64)
         cluster_table = {"cluster": sorted(set(int(c) for c in labels)), "size": cluster_sizes(labels), "label": names}
 
 window = state.get("zoom", None, state.as_range)
@@ -61,38 +59,24 @@ if window is not None:
         st.rerun()
 
 ids = compute.vectors(view.key, view.model)[0] if view.model else []
-points, scatter = None, None
 with shown_errors(), st.spinner("Projecting…"):
-    if method == "pca":
-        points = compute.pca_points(view.key, view.model, closed, cx, cy)
-    else:
-        points = compute.stored_points(view.key, view.model, method, closed)
-        wanted, asked = (view.key, view.model, method, closed), st.session_state.setdefault("_gs_asked", set())
-        if points is None and (wanted in asked or st.button(f"Compute {PROJECTIONS[method]} "
-                                                            f"(at most {compute.MAX_EMBED_PAIRS} pairs)")):
-            asked.add(wanted)
-            with st.status(f"Computing {PROJECTIONS[method]}…", expanded=False):
-                points = compute.computed_points(view.key, view.model, method, closed, view.subset["seed"])
-        elif points is None:
-            st.info(f"{PROJECTIONS[method]} is not stored for this model; press the button to compute it.")
-    if points is not None:
-        cosine = compute.pair_cosines(view.key, view.model, closed) if colour_lines and len(view.modalities) > 1 \
-            else None
-        scatter = pair_scatter(points, cosine, lines, title=f"{PROJECTIONS[method]} · {view.model}",
-                               highlight=set(selection(view)) or None, ids=ids)
+    title = f"{PROJECTIONS[method]} · {view.model}"
+    scatter_options = dict(closed=closed, method=method, cx=cx, cy=cy, lines=lines,
+                   colour=colour_lines and len(view.modalities) > 1, title=title,
+                   picked=charts.picked_rows(view.key, view.model, selection(view)))
+    scatter = charts.scatter(view.key, view.model, **scatter_options)
+    wanted, asked = (view.key, view.model, method, closed), st.session_state.setdefault("_gs_asked", set())
+    if scatter is None and (wanted in asked or st.button(f"Compute {PROJECTIONS[method]} "
+                                                         f"(at most {compute.MAX_EMBED_PAIRS} pairs)")):
+        asked.add(wanted)
+        with st.status(f"Computing {PROJECTIONS[method]}…", expanded=False):
+            scatter = charts.scatter(view.key, view.model, **scatter_options, computed=True)
+    elif scatter is None:
+        st.info(f"{PROJECTIONS[method]} is not stored for this model; press the button to compute it.")
 
 with shown_errors(), st.spinner("Building the heatmap…"):
-    heat = compute.heatmap(view.key, view.model, closed, order, window,  # the same cache entry as Gap's
-                           ordering="given order" if order is None else "cluster order")
-    shown = difference_blocks(heat, view.modalities[0], view.modalities[1]) if mode != "similarity" and \
-        len(view.modalities) > 1 else heat
-    blocks_note = f"<br><sup>block means, {heat.ordering}: click a block or drag a box to zoom</sup>" \
-        if heat.aggregated else ""
-    closing = {0.0: "", 1.0: " (gap closed)"}.get(closed, f" ({closed:.0%} of the gap closed)")
-    title = f"{view.model}{closing}{blocks_note}"
-    heat_fig = heatmap_figure(shown, title=title, diverging=mode != "similarity")
-    if cluster_table is not None and window is None:
-        add_cluster_marks(heat_fig, shown, cluster_table["size"], cluster_table["label"])
+    heat, shown, heat_fig = charts.explore_heatmap(view.key, view.model, closed, mode != "similarity",
+                                                   (k, block) if cluster_on else None, window)
     event = show_linked(view, view.model, shown, heat_fig, scatter, key="explore_linked")
     if event and "selected" in event:
         set_selection([ids[int(i)] for i in sorted(set(event["selected"])) if 0 <= int(i) < len(ids)])
@@ -102,10 +86,11 @@ with shown_errors(), st.spinner("Building the heatmap…"):
         st.rerun()
     if event and "item" in event:
         widgets.set_from_page("item", event["item"])
-    matrix = pd.DataFrame(shown.matrix, columns=shown.labels).assign(row=shown.labels)
-    figure_buttons(heat_fig, f"heatmap-{view.dataset}-{view.model}", "exp_heat", data=matrix, what="Heatmap")
+    figure_buttons(heat_fig, f"heatmap-{view.dataset}-{view.model}", "exp_heat", what="Heatmap",
+                   data=lambda: pd.DataFrame(shown.matrix, columns=shown.labels).assign(row=shown.labels))
     if scatter is not None:
-        figure_buttons(scatter, f"scatter-{view.dataset}-{view.model}", "exp_scatter", data=points, what="Scatter")
+        figure_buttons(scatter, f"scatter-{view.dataset}-{view.model}", "exp_scatter", what="Scatter",
+                       data=lambda: charts.points(view.key, view.model, closed, method, cx, cy, computed=True))
 
 if cluster_table is not None:
     st.subheader("Clusters")

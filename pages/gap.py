@@ -10,13 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.figures import gap_explained as gx
-from dashboard.figures.heatmap import color_range, heatmap_figure
+from dashboard.figures.heatmap import color_range
 from dashboard.figures.landscape import landscape_figure
-from dashboard.figures.scatter import pair_scatter
-from dashboard.ui import compute, gap_explained, loaders, uncertainty, widgets
+from dashboard.ui import charts, compute, gap_explained, loaders, uncertainty, widgets
 from dashboard.ui.export import figure_buttons, table_buttons
 from dashboard.ui.guard import shown_errors
 from dashboard.ui.sidebar import View, sidebar
+from dashboard.ui.state import ViewKey
 
 st.title("Gap")
 view: View = sidebar()
@@ -50,17 +50,13 @@ if pair:
         figure_buttons(figure, f"landscape-{view.dataset}-{pair}", "gap_landscape_fig", data=summary)
 
 st.subheader(f"Before and after closing the gap · {view.model}")
-with shown_errors():
-    before = compute.heatmap(view.key, view.model, 0.0, None, None)  # fractions, as Explore's slider passes them
-    after = compute.heatmap(view.key, view.model, 1.0, None, None)
-    zrange = color_range(before, after)
-    left, right = st.columns(2)
-    for column, data, name, closed in ((left, before, "original", 0.0), (right, after, "gap closed", 1.0)):
-        figure = heatmap_figure(data, title=f"{view.model}: {name}", zrange=zrange, height=420)
+with shown_errors(), st.spinner("Closing the gap…"):
+    zrange = color_range(*(compute.heatmap(view.key, view.model, closed, None, None) for closed in (0.0, 1.0)))
+    left, right = st.columns(2)  # fractions, as Explore's slider passes them (the same cache entries)
+    for column, name, closed in ((left, "original", 0.0), (right, "gap closed", 1.0)):
+        figure = charts.heatmap(view.key, view.model, closed, zrange, f"{view.model}: {name}", 420)
         column.plotly_chart(figure, key=f"gap_heat_{bool(closed)}")
-        points = compute.with_text(compute.pca_points(view.key, view.model, closed, 1, 2), view.key)
-        cosine = compute.pair_cosines(view.key, view.model, closed) if len(view.modalities) > 1 else None
-        scatter = pair_scatter(points, cosine, title=f"PCA: {name}", height=420)
+        scatter = charts.scatter(view.key, view.model, closed, title=f"PCA: {name}", height=420, text=True)
         column.plotly_chart(scatter, key=f"gap_scatter_{bool(closed)}")
         with column:
             figure_buttons(figure, f"gap-heatmap-{view.model}-{name}", f"gap_heat_exp_{bool(closed)}")
@@ -75,30 +71,31 @@ def gap_explained_sections(view: View, models: list[str]) -> None:
     with shown_errors(), st.spinner("Analysing the gap…"):
         blocks = {m: gap_explained.analysis(view.key, m) for m in models}
         st.caption("Sources: " + ", ".join(f"{m}: {b['source']}" for m, b in blocks.items()))
-        shift_or_shape_section(blocks)
-        location_section(blocks, view.model)
+        shift_or_shape_section(view.key, tuple(models), blocks)
+        location_section(view.key, tuple(models), blocks, view.model)
         closing_section(view, models)
         joint_section(view, models, blocks)
-        temperature_section(blocks)
+        temperature_section(view.key, tuple(models))
 
 
-def shift_or_shape_section(blocks: dict[str, dict]) -> None:
+def shift_or_shape_section(key: ViewKey, models: tuple[str, ...], blocks: dict[str, dict]) -> None:
     """Fréchet split and energy distance before and after centring."""
     st.subheader("Shift or shape?")
-    st.plotly_chart(gx.shape_figure(blocks, "Is the gap a shift of the centroids or a difference in shape?"),
-                    key="gx_shape")
+    st.plotly_chart(gap_explained.figure(key, models, "shape", "Is the gap a shift of the centroids or a difference "
+                                         "in shape?"), key="gx_shape")
     table = gx.shape_table(blocks)
     st.dataframe(table, hide_index=True)
     table_buttons(table, "gap-shift-or-shape", "gx_shape_table")
 
 
-def location_section(blocks: dict[str, dict], model: str) -> None:
+def location_section(key: ViewKey, models: tuple[str, ...], blocks: dict[str, dict], model: str) -> None:
     """Shares of ||g||^2 by dimension and principal direction, and the ablation curve."""
     st.subheader("Where the gap lives")
     st.dataframe(gx.location_table(blocks), hide_index=True)
     if model in blocks:
-        st.plotly_chart(gx.location_figure(blocks[model], f"{model}: share of ||g||² (top 20)"), key="gx_location")
-    figure = gx.ablation_figure(blocks, "Removing the top-k gap dimensions (rows renormalised)")
+        st.plotly_chart(gap_explained.figure(key, models, "location", f"{model}: share of ||g||² (top 20)", model),
+                        key="gx_location")
+    figure = gap_explained.figure(key, models, "ablation", "Removing the top-k gap dimensions (rows renormalised)")
     st.plotly_chart(figure, key="gx_ablation")
     pairs = next(iter(blocks.values()))["ablation"]["eval_pairs"]
     st.caption(f"Gap over all pairs; loss and R@1 on a seeded sample of {pairs} pairs (compare along the curve).")
@@ -125,14 +122,17 @@ def joint_section(view: View, models: list[str], blocks: dict[str, dict]) -> Non
     st.subheader("Joint clustering")
     k = widgets.number("Clusters (k)", "gk", 10, 2, 50)
     table = gx.joint_table({m: gap_explained.joint(view.key, m, k) for m in models}, blocks)
-    st.plotly_chart(gx.joint_figure(table, f"k-means on images and texts together, k = {k}"), key="gx_joint")
+    figure = gap_explained.figure(view.key, tuple(models), "joint", f"k-means on images and texts together, k = {k}",
+                                  k=k)
+    st.plotly_chart(figure, key="gx_joint")
     st.dataframe(table, hide_index=True)
 
 
-def temperature_section(blocks: dict[str, dict]) -> None:
+def temperature_section(key: ViewKey, models: tuple[str, ...]) -> None:
     """Loss and softmax entropy over a log grid of logit scales."""
     st.subheader("Temperature")
-    st.plotly_chart(gx.temperature_figure(blocks, "Where the model's logit scale sits (star)"), key="gx_temperature")
+    st.plotly_chart(gap_explained.figure(key, models, "temperature", "Where the model's logit scale sits (star)"),
+                    key="gx_temperature")
 
 
 gap_explained_sections(view, models)

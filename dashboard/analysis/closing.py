@@ -25,4 +25,9 @@ def close_gaps(vectors: dict[str, np.ndarray], fraction: float = 1.0) -> dict[st
     normed = {m: normalize(x, m) for m, x in vectors.items()}
     means = {m: x.mean(axis=0, dtype=np.float64) for m, x in normed.items()}
     common = np.mean(list(means.values()), axis=0)
-    return {m: normalize(x - (fraction * (means[m] - common)).astype(x.dtype), m) for m, x in normed.items()}
+    closed = {}
+    for m in list(normed):  # shift each modality's own normalised copy in place: one N x d copy less at a time
+        shifted = normed.pop(m)
+        shifted -= (fraction * (means[m] - common)).astype(shifted.dtype)
+        closed[m] = normalize(shifted, m)
+    return closed

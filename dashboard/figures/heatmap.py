@@ -72,16 +72,21 @@ def similarity_blocks(vectors: dict[str, np.ndarray], item_ids: list[str], order
     exact = len(ids) * len(modalities) <= max_side
     runs = _runs(len(ids), len(ids) if exact else max(1, min(max_side, AGGREGATED_SIDE) // len(modalities)))
     aggregated = len(runs) < len(ids)
-    means = []
-    for m in modalities:
-        x = normalize(np.asarray(vectors[m], dtype=np.float32)[order], m)
-        means.append(np.stack([x[a:b].mean(axis=0) for a, b in runs]) if aggregated else x)
-    stacked = np.concatenate(means)
+    stacked = np.concatenate([_run_means(vectors[m], order, runs, m) for m in modalities])
     matrix = (stacked @ stacked.T).astype(np.float32)
     row_items = [ids[a:b] for a, b in runs] * len(modalities)
     labels = [f"{m} · {_run_label(ids, a, b, offset)}" for m in modalities for a, b in runs]
     edges = tuple(a for a, _ in runs) + (runs[-1][1],)
     return HeatmapData(matrix, labels, row_items, modalities, len(runs), aggregated, edges, offset, ordering)
+
+
+def _run_means(vectors: np.ndarray, order: np.ndarray, runs: list[tuple[int, int]], name: str) -> np.ndarray:
+    """float32 mean of the normalised rows of each run of `order` (the rows themselves for runs of one), run by run
+    so no reordered N x d copy is made."""
+    x = np.asarray(vectors)
+    if all(b - a == 1 for a, b in runs):
+        return normalize(np.asarray(x[order], dtype=np.float32), name)
+    return np.stack([normalize(np.asarray(x[order[a:b]], dtype=np.float32), name).mean(axis=0) for a, b in runs])
 
 
 def _run_label(ids: list[str], start: int, stop: int, offset: int) -> str:

@@ -6,7 +6,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -276,6 +276,8 @@ class Store:
         dim = flat.type.list_size if len(ids) else 0
         matrix = flat.values.to_numpy(zero_copy_only=False).reshape(len(ids), dim) if len(ids) else np.zeros((0, 0), np.float32)
         order = self._ordinals(dataset, ids)
+        # always a numpy-owned copy, never the Arrow buffer itself: float32 reductions (row norms) can round
+        # differently with the buffer's alignment, and orders built on them must not depend on it
         return [ids[i] for i in order], matrix[order]
 
     def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
@@ -286,10 +288,17 @@ class Store:
         return np.argsort(keys, kind="stable")
 
     def pairs(self, dataset: str, model: str, modalities: list[str] | None = None,
-              item_ids: list[str] | None = None) -> Paired:
-        """Embeddings of the items that have every modality (optionally only `item_ids`), aligned row by row."""
+              item_ids: list[str] | None = None, transform: Callable[[np.ndarray, str], np.ndarray] | None = None
+              ) -> Paired:
+        """Embeddings of the items that have every modality (optionally only `item_ids`), aligned row by row;
+        `transform(matrix, modality)` (e.g. normalisation) is applied to each modality as soon as it is read, so
+        the matrix as read is freed before the next modality is read."""
         modalities = modalities or self.dataset(dataset)["modalities"]
-        per = {m: self.embeddings(dataset, model, m) for m in modalities}
+        per = {}
+        for m in modalities:
+            ids, matrix = self.embeddings(dataset, model, m)
+            per[m] = (ids, matrix if transform is None else transform(matrix, m))
+            del matrix
         common = set.intersection(*(set(ids) for ids, _ in per.values()))
         if item_ids is not None:
             common &= set(map(str, item_ids))
@@ -297,6 +306,9 @@ class Store:
         order = [i for i in first_ids if i in common]
         vectors = {}
         for m, (ids, matrix) in per.items():
+            if ids == order:  # every item has every modality: the matrix as read, not a copy
+                vectors[m] = matrix
+                continue
             position = {item: k for k, item in enumerate(ids)}
             vectors[m] = matrix[[position[i] for i in order]] if order else matrix[:0]
         return Paired(order, vectors)

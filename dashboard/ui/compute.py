@@ -6,7 +6,10 @@ gigabytes at 100k pairs); callers only derive new objects from them and never mo
 
 Slow work is bounded: UMAP and t-SNE come from the store's projection artefacts when present, otherwise they
 run only when asked (a button) on at most MAX_EMBED_PAIRS pairs; clustering beyond the analysis module's linkage
-limit uses its k-means pre-clustering. Everything else is O(N d) and runs on each rerun from the cache.
+limit uses its k-means pre-clustering. Everything else is O(N d), computed once per view and read from the cache on
+a rerun. The embeddings of the whole dataset are the loader's normalised arrays themselves (no copy per view).
+The metrics of the view are one object, `view_summary` (dashboard.metrics.compute_metrics, or the store's summary
+artefact of it): the metrics table, its intervals and the gap analysis are all read from it.
 """
 from __future__ import annotations
 
@@ -14,10 +17,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import metrics_table
 from dashboard.analysis import clustering, projection
 from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.ordering import principal_order
-from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, similarity_blocks
 from dashboard.store import artifacts
@@ -40,7 +43,7 @@ def vectors(key: ViewKey, model: str, closed: float = 0.0) -> tuple[list[str], d
     """Item ids and normalised embeddings per modality of the view, the fraction `closed` of the gap closed
     (closing.close_gaps: 0 or False leaves them as they are, 1 or True is Amumo's closing)."""
     pairs = loaders.subset_pairs(key.store, key.version, key.dataset, model, view_ids(key))
-    blocks = {m: normalize(v, f"{model} {m}") for m, v in pairs.vectors.items()}
+    blocks = pairs.vectors  # normalised by loaders.paired
     return pairs.item_ids, close_gaps(blocks, float(closed)) if closed and len(blocks) > 1 else blocks
 
 
@@ -84,6 +87,43 @@ def heatmap(key: ViewKey, model: str, closed: float, order: np.ndarray | tuple[i
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
+def positions(key: ViewKey, model: str) -> pd.Index:
+    """The model's item ids of the view as an index (an item's position = its row in compute.vectors)."""
+    return pd.Index(vectors(key, model)[0])
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def common_ids(key: ViewKey, models: tuple[str, ...]) -> list[str]:
+    """Items in view that every one of `models` embedded, in view order."""
+    sets = [set(vectors(key, m)[0]) for m in models]
+    return [i for i in view_ids(key) if all(i in s for s in sets)]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def compared_heatmap(key: ViewKey, model: str, models: tuple[str, ...]) -> HeatmapData:
+    """The heatmap of the items every compared model embedded, the same rows in every model: item by item, or block
+    means in the PC 1 order of the first model."""
+    ids, ordering = common_ids(key, models), "given order"
+    if len(ids) * len(vectors(key, model)[1]) > MAX_SIDE:
+        common = set(ids)
+        ids, ordering = [i for i in principal_ids(key, models[0]) if i in common], f"ordered by PC 1 of {models[0]}"
+    return heatmap(key, model, False, positions(key, model).get_indexer(ids), None, ordering)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def disagreement(key: ViewKey, models: tuple[str, ...]) -> pd.DataFrame:
+    """Per item every model embedded: each model's pair cosine, the spread of its percentiles within each model
+    (largest minus smallest) and the caption, most disagreeing first."""
+    ids = common_ids(key, models)
+    frame = pd.DataFrame({m: pair_cosines(key, m).reindex(ids) for m in models})
+    ranks = frame.rank(pct=True)
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"]
+    out = frame.add_prefix("cosine ").assign(spread=ranks.max(axis=1) - ranks.min(axis=1),
+                                             text=texts.reindex(ids).to_numpy())
+    return out.rename_axis("item_id").reset_index().sort_values("spread", ascending=False)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
 def principal_ids(key: ViewKey, model: str) -> list[str]:
     """The view's item ids sorted by their first principal component (dashboard/analysis/ordering.py)."""
     ids, blocks = vectors(key, model)
@@ -115,6 +155,7 @@ def _frame(ids: list[str], modalities: list[str], coords: np.ndarray) -> pd.Data
                          "x": coords[:, 0], "y": coords[:, 1]})
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
 def stored_points(key: ViewKey, model: str, method: str, closed: float) -> pd.DataFrame | None:
     """A projection artefact restricted to the view (None when the store has none covering the view; the store
     holds the gap as it is and fully closed only)."""
@@ -124,7 +165,9 @@ def stored_points(key: ViewKey, model: str, method: str, closed: float) -> pd.Da
                                    artifacts.projection_key(method, bool(closed)))
     if frame is None:
         return None
-    frame = frame[frame["item_id"].isin(set(view_ids(key)))]
+    ids = view_ids(key)
+    if len(ids) * frame["modality"].nunique() != len(frame) or frame["item_id"].iloc[:len(ids)].tolist() != ids:
+        frame = frame[frame["item_id"].isin(set(ids))]
     return frame[["item_id", "modality", "x", "y"]].reset_index(drop=True) if len(frame) else None
 
 
@@ -193,37 +236,37 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
     return {**result, "source": f"computed on {len(rows)} pairs in view"}
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def pair_metrics(key: ViewKey, model: str, closed: float = 0.0) -> pd.DataFrame:
-    """Every metric for every modality pair of the view (a seeded sample of at most METRICS_SAMPLE pairs; column n
-    says how many): gap, loss, recalls, alignment, uniformity, relative gap, matched/unmatched cosines."""
-    from itertools import combinations
+def sample_rows(key: ViewKey, n: int) -> np.ndarray:
+    """Rows of the view's seeded sample of at most METRICS_SAMPLE pairs (all rows when fewer), in order."""
+    if n <= METRICS_SAMPLE:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(key.seed).choice(n, METRICS_SAMPLE, replace=False))
 
-    from dashboard.analysis import alignment as al
-    from dashboard.analysis.gap import gap_report
-    from dashboard.analysis.loss import contrastive_loss
-    from dashboard.analysis.relative_gap import relative_gap
-    from dashboard.analysis.retrieval import partner_ranks, recall_at_k
-    from dashboard.analysis.sigmoid_loss import sigmoid_loss
-    from dashboard.metrics import logit_bias_of
 
-    ids, blocks = vectors(key, model, closed)
-    if len(ids) > METRICS_SAMPLE:
-        rows = np.sort(np.random.default_rng(key.seed).choice(len(ids), METRICS_SAMPLE, replace=False))
-        ids, blocks = [ids[i] for i in rows], {m: v[rows] for m, v in blocks.items()}
+@st.cache_resource(max_entries=32, show_spinner=False)
+def view_summary(key: ViewKey, model: str) -> dict:
+    """The metrics object of the view (dashboard.metrics.compute_metrics with DEFAULT_B bootstrap intervals, the
+    gap analysis included) under "source": the store's artefact when the view is the whole dataset, else computed
+    on the view's seeded sample of at most METRICS_SAMPLE pairs. Shared, never modified by callers."""
+    from dashboard.intervals import DEFAULT_B
+    from dashboard.metrics import compute_metrics, logit_bias_of
+
+    ids, blocks = vectors(key, model)
+    stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.METRICS, "summary")
+    if stored is not None and stored.get("n") == len(ids) == len(loaders.paired(key.store, key.version, key.dataset,
+                                                                                model)):
+        return {**stored, "source": "store"}
+    rows = sample_rows(key, len(ids))
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"].reindex(
+        [ids[i] for i in rows])
     record = loaders.model_record(key.store, key.version, model)
-    scale, bias = float(record["logit_scale"]), logit_bias_of(record)
-    report = gap_report(blocks)
-    rows = []
-    for a, b in combinations(blocks, 2):
-        x, y = blocks[a], blocks[b]
-        forward, backward = recall_at_k(partner_ranks(x, y)), recall_at_k(partner_ranks(y, x))
-        rows.append({"model": model, "pair": f"{a}_{b}", "n": len(ids), **report[f"{a}_{b}"],
-                     "loss": contrastive_loss(x, y, "infonce", scale),
-                     **({} if bias is None else {"sigmoid_loss": sigmoid_loss(x, y, scale, bias)}),
-                     **{f"R@{k} {a}→{b}": v for k, v in forward.items()},
-                     **{f"R@{k} {b}→{a}": v for k, v in backward.items()},
-                     "alignment": al.alignment(x, y), f"uniformity {a}": al.uniformity(x),
-                     f"uniformity {b}": al.uniformity(y), "relative_gap": relative_gap(x, y),
-                     "matched_cosine": al.matched_cosine(x, y), "unmatched_cosine": al.unmatched_cosine(x, y)})
-    return pd.DataFrame(rows)
+    result = compute_metrics({m: v[rows] for m, v in blocks.items()}, list(blocks), float(record["logit_scale"]),
+                             None if texts.isna().all() else texts.fillna("").astype(str).tolist(),
+                             clusters=min(10, len(rows)), logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
+    return {**result, "source": f"computed on {len(rows)} pairs in view"}
+
+
+def pair_metrics(key: ViewKey, model: str) -> pd.DataFrame:
+    """Every metric for every modality pair of the view, laid out from its metrics object (view_summary, column n
+    says on how many pairs; dashboard/metrics_table.py)."""
+    return metrics_table.pair_rows(view_summary(key, model), model)

@@ -1,51 +1,53 @@
-"""Cached gap analyses (dashboard.gap_explained) for the subset in view: the store's precomputed block when the
-view is the whole dataset, else computed on a seeded sample of at most compute.METRICS_SAMPLE pairs of the view;
+"""Cached gap analyses (dashboard.gap_explained) for the subset in view: the block of the view's metrics object
+(compute.view_summary: the store's when the view is the whole dataset, else computed on a seeded sample of at most
+compute.METRICS_SAMPLE pairs of the view, with the metrics table's other figures, so nothing is computed twice);
 the closing table at another fraction and the joint clustering at another k are recomputed on the same pairs
-(without intervals)."""
+(without intervals). The page's figures are built once per view and options (`figure`, st.cache_resource):
+plotly's make_subplots and validation cost about a second per rerun otherwise, at any N."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.analysis.closing_methods import compare_closings
 from dashboard.analysis.joint_clustering import joint_clustering
 from dashboard.errors import GapscopeError
-from dashboard.gap_explained import MIN_PAIRS, gap_analysis_with_intervals
-from dashboard.intervals import DEFAULT_B
-from dashboard.store import artifacts
+from dashboard.figures import gap_explained as gx
+from dashboard.gap_explained import MIN_PAIRS
 from dashboard.ui import compute, loaders
 from dashboard.ui.compute import ViewKey
 
 
-def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
-    """The first two modalities of the view's pairs (a seeded sample of at most METRICS_SAMPLE) and the scale."""
+def _check(key: ViewKey, model: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The view's items and blocks, which must hold two modalities and at least MIN_PAIRS pairs."""
     ids, blocks = compute.vectors(key, model)
     if len(blocks) < 2 or len(ids) < MIN_PAIRS:
         raise GapscopeError(f"gap analysis of {model}: needs two modalities and at least {MIN_PAIRS} pairs in view, "
                             f"has {len(blocks)} modalities and {len(ids)} pairs")
-    rows = np.arange(len(ids))
-    if len(ids) > compute.METRICS_SAMPLE:
-        rows = np.sort(np.random.default_rng(key.seed).choice(len(ids), compute.METRICS_SAMPLE, replace=False))
+    return ids, blocks
+
+
+def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """The first two modalities of the view's pairs (a seeded sample of at most METRICS_SAMPLE) and the scale."""
+    ids, blocks = _check(key, model)
+    rows = compute.sample_rows(key, len(ids))
     first, second = list(blocks.values())[:2]
     scale = float(loaders.model_record(key.store, key.version, model)["logit_scale"])
     return first[rows], second[rows], scale
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
 def analysis(key: ViewKey, model: str) -> dict:
-    """The gap analysis block with its source ("store" or "computed on N pairs in view") and its intervals under
-    "ci" (the store's, or DEFAULT_B seeded resamples of the view's pairs)."""
-    ids, _ = compute.vectors(key, model)
-    everything = len(ids) == len(loaders.paired(key.store, key.version, key.dataset, model))
-    stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.METRICS, "summary")
-    if everything and stored is not None and stored.get("gap_analysis"):
-        ci = (stored.get("ci") or {}).get("gap_analysis", {})
-        return {**stored["gap_analysis"], "ci": ci, "source": "store"}
-    a, b, scale = _pairs(key, model)
-    block, ci = gap_analysis_with_intervals(a, b, scale, min(10, len(a)), 1.0, DEFAULT_B, seed=key.seed)
-    return {**block, "ci": ci, "source": f"computed on {len(a)} pairs in view"}
+    """The gap analysis block of the view's metrics object (compute.view_summary: the store's, or computed on a
+    seeded sample of at most METRICS_SAMPLE pairs in view) with its "source" and its intervals under "ci"."""
+    _check(key, model)
+    summary = compute.view_summary(key, model)
+    if not summary.get("gap_analysis"):
+        raise GapscopeError(f"gap analysis of {model}: not possible on these pairs ({summary['source']})")
+    ci = (summary.get("ci") or {}).get("gap_analysis", {})
+    return {**summary["gap_analysis"], "ci": ci, "source": summary["source"]}
 
 
 def _at(key: ViewKey, model: str, part: str, option: str, value: float | int, run: Callable[..., dict]) -> dict:
@@ -69,3 +71,16 @@ def joint(key: ViewKey, model: str, k: int) -> dict:
     """The joint clustering block with k clusters."""
     return _at(key, model, "joint_clustering", "k", k,
                lambda a, b, scale, seed: joint_clustering(a, b, min(k, len(a)), seed))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def figure(key: ViewKey, models: tuple[str, ...], name: str, title: str, model: str = "", k: int = 10) -> go.Figure:
+    """One figure of the gap analysis of `models`: "shape", "location" (of `model`), "ablation", "temperature" or
+    "joint" (k clusters)."""
+    blocks = {m: analysis(key, m) for m in models}
+    if name == "location":
+        return gx.location_figure(blocks[model], title)
+    if name == "joint":
+        return gx.joint_figure(gx.joint_table({m: joint(key, m, k) for m in models}, blocks), title)
+    builders = {"shape": gx.shape_figure, "ablation": gx.ablation_figure, "temperature": gx.temperature_figure}
+    return builders[name](blocks, title)

@@ -11,6 +11,7 @@ from dashboard.figures.heatmap import HeatmapData
 from dashboard.ui import compute, loaders
 from dashboard.ui.hover import linked_view, publish
 from dashboard.ui.items import data_uri
+from dashboard.ui.memo import derived
 from dashboard.ui.state import ViewKey
 
 MAX_THUMBS = 600
@@ -51,8 +52,8 @@ def show_linked(view, model: str, heat: HeatmapData, heat_figure: go.Figure | No
     scatter must use compute.vectors(view.key, model)'s item ids as its index space and carry no hover text."""
     ids = compute.vectors(view.key, model)[0]
     rows = [run[0] for run in heat.row_items]
-    index = pd.Index(ids).get_indexer(rows).tolist()
+    index = derived(heat, f"index {model}", lambda: pd.Index(ids).get_indexer(rows).tolist())
     return linked_view(heat_figure, scatter_figure, rows, heat.labels, heat.block, len(heat.modalities),
                        items_url(view.key, model), key=key, height=height, row_index=index,
-                       row_of=row_of(heat, ids), thumbs_url=thumbs_url(view.key, tuple(rows[:heat.block])),
-                       zoomable=heat.aggregated)
+                       row_of=derived(heat, f"row_of {model}", lambda: row_of(heat, ids)),
+                       thumbs_url=thumbs_url(view.key, tuple(rows[:heat.block])), zoomable=heat.aggregated)

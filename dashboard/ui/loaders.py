@@ -118,13 +118,19 @@ def thumbnails(path: str, version: float, dataset: str, item_ids: tuple[str, ...
 
 @st.cache_resource(max_entries=8, show_spinner="Loading embeddings…")
 def paired(path: str, version: float, dataset: str, model: str) -> Paired:
-    """All paired embeddings of (dataset, model)."""
-    return open_store(path, version).pairs(dataset, model)
+    """All paired embeddings of (dataset, model), L2-normalised per row (every analysis the dashboard runs works on
+    unit vectors; holding only the normalised copy keeps one N x d float32 array per modality in memory)."""
+    from dashboard.analysis.similarity import normalize
+
+    return open_store(path, version).pairs(dataset, model, transform=lambda v, m: normalize(v, f"{model} {m}"))
 
 
 def subset_pairs(path: str, version: float, dataset: str, model: str, item_ids: list[str]) -> Paired:
-    """The paired embeddings of the items in `item_ids` (in that order; items the model lacks are left out)."""
+    """The normalised paired embeddings of the items in `item_ids` (in that order; items the model lacks are left
+    out); the cached arrays themselves, not a copy, when `item_ids` is every item in store order."""
     full = paired(path, version, dataset, model)
+    if item_ids == full.item_ids:
+        return full
     position = {item: k for k, item in enumerate(full.item_ids)}
     rows = np.array([position[i] for i in item_ids if i in position], dtype=np.int64)
     if rows.size == 0:

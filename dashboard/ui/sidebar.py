@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.errors import GapscopeError
@@ -118,16 +119,24 @@ def _subset(path: str, version: float, dataset: str) -> tuple[list[str], int, di
         spec["sql"] = ""
         ids = loaders.subset(path, version, dataset, "", caption, sample, seed)
     bar.caption(f"{len(ids):,} of {total:,} items in view")
-    with bar.expander("Export the subset"):
-        frame = loaders.items(path, version, dataset)
-        table_buttons(frame[frame["item_id"].isin(set(ids))][["item_id", "text"]], f"subset-{dataset}", "subset")
+    with bar.expander("Export the subset"):  # the table is made when a button is clicked, not on every rerun
+        table_buttons(lambda: _subset_table(path, version, dataset, ids), f"subset-{dataset}", "subset")
     return ids, total, spec
+
+
+def _subset_table(path: str, version: float, dataset: str, ids: list[str]) -> pd.DataFrame:
+    """item_id and text of the items in view."""
+    frame = loaders.items(path, version, dataset)
+    frame = frame if len(ids) == len(frame) else frame[frame["item_id"].isin(set(ids))]
+    return frame[["item_id", "text"]]
 
 
 def selection(view: View) -> list[str]:
     """The item ids selected with box/lasso (shared by all pages; in the URL when short)."""
     stored = st.session_state.get(SELECTION_KEY)
     ids = stored if stored is not None else state.get("sel", [], state.as_list)
+    if not ids:
+        return []
     in_view = set(view.item_ids)
     return [i for i in ids if i in in_view]
 

@@ -1,7 +1,9 @@
 """Bootstrap intervals of the view's metrics for the Gap and Compare pages (dashboard.intervals), cached.
 
-Intervals are computed on the items the metrics table uses (the seeded sample of at most compute.METRICS_SAMPLE
-pairs of the view), B = BOOTSTRAP_B resamples, CONFIDENCE; tables name their columns as compute.pair_metrics does.
+The metrics table's intervals are those of the view's metrics object (compute.view_summary: the store's, or
+compute_metrics' B = BOOTSTRAP_B resamples of the items the table uses, the seeded sample of at most
+compute.METRICS_SAMPLE pairs of the view); Compare's paired bootstrap resamples the same items in both models.
+Tables name their columns as dashboard.metrics_table does.
 """
 from __future__ import annotations
 
@@ -9,9 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.analysis.bootstrap import resample_counts
-from dashboard.intervals import (DEFAULT_B, ItemTerms, estimate_tree, every_pair_terms, interval_tree,
-                                 paired_differences, replicates)
+from dashboard import metrics_table
+from dashboard.intervals import DEFAULT_B, ItemTerms, every_pair_terms, paired_differences
 from dashboard.ui import compute, loaders
 from dashboard.ui.sidebar import View
 
@@ -42,7 +43,7 @@ def _terms(source: Source, model: str, ids: list[str] | None = None) -> ItemTerm
 
 
 def pair_columns(tree: dict, a: str, b: str) -> dict:
-    """The leaves of one pair's figures, keyed by compute.pair_metrics's column names."""
+    """The leaves of one pair's figures in a per-pair tree (paired_differences'), keyed by the table's column names."""
     pair, out = f"{a}_{b}", {"distance": tree["gap_distances"][f"{a}_{b}"]}
     out |= {name: tree[name][pair] for name in ("loss", "alignment", "relative_gap", "matched_cosine",
                                                  "unmatched_cosine") if pair in tree.get(name, {})}
@@ -52,13 +53,10 @@ def pair_columns(tree: dict, a: str, b: str) -> dict:
     return out
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
 def pair_intervals(source: Source, model: str) -> dict[str, dict[str, list[float]]]:
-    """{pair "a_b": {column: [lo, hi]}} for every modality pair of the view."""
-    terms = _terms(source, model)
-    tree = interval_tree(replicates(terms, resample_counts(terms.n, BOOTSTRAP_B, SEED)), estimate_tree(terms),
-                         CONFIDENCE)
-    return {f"{a}_{b}": pair_columns(tree, a, b) for a, b in terms.pairs}
+    """{pair "a_b": {column: [lo, hi]}} for every modality pair of the view: the intervals of the view's metrics
+    object (compute.view_summary, the same object the table's values come from)."""
+    return metrics_table.pair_intervals(compute.view_summary(source[0], model))
 
 
 def format_interval(interval: list[float]) -> str:
@@ -69,9 +67,9 @@ def format_interval(interval: list[float]) -> str:
 def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str, list[float]]]]) -> pd.DataFrame:
     """The metrics table with a "<column> 95% CI" text column after every column that has an interval
     (intervals by model, then pair, then column)."""
-    out = table.copy()
+    out, rows = table.copy(), list(zip(table["model"], table["pair"]))
     for column in list(table.columns):
-        found = [intervals.get(r.model, {}).get(r.pair, {}).get(column) for r in table.itertuples()]
+        found = [intervals.get(model, {}).get(pair, {}).get(column) for model, pair in rows]
         if any(f is not None for f in found):
             texts = [format_interval(f) if f is not None else "" for f in found]
             out.insert(out.columns.get_loc(column) + 1, f"{column} {LABEL}", texts)
@@ -79,12 +77,14 @@ def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str,
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def paired_table(source: Source, models: tuple[str, ...], ids: tuple[str, ...]) -> pd.DataFrame:
-    """Per later model, pair and metric: its difference to the first model on the same items, the paired-bootstrap
-    interval of that difference and whether the difference is outside it (the interval excludes 0)."""
-    base, rows = _terms(source, models[0], list(ids)), []
+def paired_table(source: Source, models: tuple[str, ...]) -> pd.DataFrame:
+    """Per later model, pair and metric: its difference to the first model on the same items (those every model
+    embedded, compute.common_ids), the paired-bootstrap interval of that difference and whether the difference is
+    outside it (the interval excludes 0)."""
+    ids = compute.common_ids(source[0], models)
+    base, rows = _terms(source, models[0], ids), []
     for model in models[1:]:
-        verdicts = paired_differences(base, _terms(source, model, list(ids)), BOOTSTRAP_B, CONFIDENCE, SEED)
+        verdicts = paired_differences(base, _terms(source, model, ids), BOOTSTRAP_B, CONFIDENCE, SEED)
         for a, b in base.pairs:
             for column, verdict in pair_columns(verdicts, a, b).items():
                 rows.append({"model": model, "pair": f"{a}_{b}", "metric": column,

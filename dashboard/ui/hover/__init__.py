@@ -14,7 +14,7 @@ the served folder (data/<digest>/<k>.json), and the browser fetches the chunk of
 hovered (a local request, then held in memory). Hover itself never waits for the server and costs the same at
 any N: the hovered item's points and the heatmap crosshair are drawn in a light overlay (absolutely placed marks
 positioned with the axes' data-to-pixel maps), never by restyling the WebGL scatter. The redraw key hashes only
-the two figure strings (blake2b), not the whole payload. Streamlit refuses symlinks out of a component folder,
+the two figure strings (blake2b), not the whole payload; the strings (and their digest) are made once per cached figure object (dashboard/ui/memo.py), not once per rerun. Streamlit refuses symlinks out of a component folder,
 so index.html and a copy of plotly.min.js are put in a per-version cache folder on first use.
 """
 from __future__ import annotations
@@ -31,6 +31,8 @@ import plotly
 import plotly.graph_objects as go
 import streamlit as st
 import streamlit.components.v1 as components
+
+from dashboard.ui.memo import derived
 
 NAME = "gapscope_hover"
 _SOURCE = Path(__file__).with_name("index.html")
@@ -93,14 +95,16 @@ def linked_view(heatmap: go.Figure | None, scatter: go.Figure | None, rows: list
     block (the crosshair on scatter hover); `thumbs_url` holds [row, data URI] pairs. Returns a new browser event,
     once: {"item": id} after a click, {"selected": [indices]} after a box/lasso selection in the scatter,
     {"zoom": [first_row, last_row]} after a click or box drag on an aggregated (`zoomable`) heatmap, else None."""
-    heat_json = heatmap.to_json() if heatmap is not None else None
-    scatter_json = scatter.to_json() if scatter is not None else None
+    heat_json = derived(heatmap, "json", heatmap.to_json) if heatmap is not None else None
+    scatter_json = derived(scatter, "json", scatter.to_json) if scatter is not None else None
     payload: dict[str, Any] = {
         "heatmap": heat_json, "scatter": scatter_json, "rows": rows, "labels": labels, "blockSize": block_size,
         "blocks": blocks, "itemsUrl": items_url, "thumbsUrl": thumbs_url, "chunk": CHUNK, "height": height,
         "rowIndex": row_index if row_index is not None else list(range(len(rows))), "zoomable": zoomable,
         "rowOf": base64.b64encode(row_of).decode() if row_of is not None else None}
-    payload["drawKey"] = _draw_key(heat_json, scatter_json, items_url, thumbs_url)
+    payload["drawKey"] = _draw_key(derived(heatmap, "digest", lambda: _draw_key(heat_json)) if heatmap else None,
+                                   derived(scatter, "digest", lambda: _draw_key(scatter_json)) if scatter else None,
+                                   items_url, thumbs_url)
     value = _component(**payload, key=key, default=None)
     seen = f"_gs_seen_{key}"
     if not isinstance(value, dict) or value.get("at") == st.session_state.get(seen):
