@@ -7,8 +7,12 @@ computed by every core) it accumulates, with the diagonal (the true pairs) held 
 - the 1-based rank of each true partner in both directions, by ranking.RankCounter (exact, ties within
   ranking.TIE_TOLERANCE resolved optimistically);
 - the row and column log-sum-exp over the other entries, one exp per entry: E_ij = exp(L_ij - m_i) with m_i the
-  row's maximum within the tile (the row maxima serve the ranks too); rows from sum_j E_ij, columns from
-  sum_i exp(L_ij - R) = sum_i w_i E_ij, w_i = exp(m_i - R), R = max_i m_i (one float32 matrix-vector product).
+  row's maximum within the tile (the row maxima serve the ranks too), or m_i = 0 (no subtraction pass) when every
+  row maximum of the tile lies in SAFE_EXP: then no sum of E_ij overflows float32 (a tile's 2^20 values times e^60
+  stay below e^74; float32's largest is e^88.7), and each row's largest term is at least e^-60, so the at most
+  TILE_ENTRIES / CHUNK = 2048 terms of a tile row that float32 loses below e^-87.3 are under 3e-9 of its sum. Rows
+  from sum_j E_ij, columns from sum_i exp(L_ij - R) = sum_i w_i E_ij, w_i = exp(m_i - R), R = max_i m_i (one
+  float32 matrix-vector product).
   Both are folded, in tile order, into running references in float64 (the streaming log-sum-exp: sum * exp(ref)
   kept with the larger reference), so the result does not depend on the number of threads. A column whose tile
   sum is so small that float32 may have underflowed (below UNDERFLOW) is summed again in float64. The full
@@ -28,6 +32,7 @@ from dashboard.analysis.ranking import RankCounter, canonical
 CHUNK = 512  # most rows per tile
 TILE_ENTRIES = 1 << 20  # most values per tile (4 MB of float32: the element-wise passes stay in the cache)
 UNDERFLOW = 1e-20
+SAFE_EXP = (-60.0, 60.0)  # row maxima of L within this range: exp(L_ij) unshifted is finite and keeps every row
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,11 @@ class _Part:
 def _tile_sums(tile: tiles.Tile, block: np.ndarray, peaks: np.ndarray, scale: float, xs: np.ndarray,
                ys: np.ndarray) -> _Part:
     """The log-sum-exp terms of one tile (cosines, diagonal -inf; peaks: row maxima); block is overwritten."""
-    shift = np.maximum(peaks, np.float32(-2.0))
-    block -= shift[:, None]
+    if scale * peaks.min() >= SAFE_EXP[0] and scale * peaks.max() <= SAFE_EXP[1]:
+        shift = np.zeros(len(block), dtype=np.float32)  # exp(L) itself neither overflows nor loses a row
+    else:
+        shift = np.maximum(peaks, np.float32(-2.0))
+        block -= shift[:, None]
     block *= np.float32(scale)
     np.exp(block, out=block)
     row_ref = scale * shift.astype(np.float64)

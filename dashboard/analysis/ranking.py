@@ -82,6 +82,11 @@ def exact_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
+def pair_similarities(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact similarities s_ii of row-aligned x and y (the partners' similarities of a scan, bit for bit)."""
+    return exact_dots(canonical(x, "first modality").q, canonical(y, "second modality").q) / GRID
+
+
 def thresholds(diagonal_q: np.ndarray, bound: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact thresholds t (q scale) and float32 band edges lo <= t/GRID - E, hi >= t/GRID + E (cosine units)."""
     t = diagonal_q + GRID * TIE_TOLERANCE
