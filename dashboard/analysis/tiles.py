@@ -10,8 +10,10 @@ threads.
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -35,12 +37,38 @@ def workers(n: int) -> int:
     return min(os.cpu_count() or 1, MAX_WORKERS) if n * n >= PARALLEL_ENTRIES else 1
 
 
+class _SingleThreadedBlas:
+    """BLAS limited to one thread while any pass runs its own threads (counted, so concurrent passes in other
+    threads, e.g. two dashboard sessions, restore the original limit only when the last one ends)."""
+
+    def __init__(self) -> None:
+        self._lock, self._users, self._limiter = threading.Lock(), 0, None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Single-threaded BLAS inside the block."""
+        with self._lock:
+            if self._users == 0:
+                self._limiter = threadpool_limits(1, user_api="blas")
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._limiter.restore_original_limits()
+
+
+_BLAS = _SingleThreadedBlas()
+
+
 def ordered(work: Callable[[Tile], R], tiles: list[Tile], threads: int) -> Iterator[tuple[Tile, R]]:
     """(tile, work(tile)) in tile order, computed by `threads` threads (BLAS single-threaded while they run)."""
     if threads <= 1:
         yield from ((tile, work(tile)) for tile in tiles)
         return
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+    with _BLAS.held(), ThreadPoolExecutor(threads) as pool:
         pending: deque = deque()
         for tile in tiles:
             pending.append((tile, pool.submit(work, tile)))

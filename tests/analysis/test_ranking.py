@@ -165,3 +165,20 @@ def test_tile_grid_covers_every_pair_once() -> None:
         assert r1 - r0 <= 5 and (r1 - r0) * (c1 - c0) <= 35
         covered[r0:r1, c0:c1] += 1
     assert (covered == 1).all()
+
+
+def test_concurrent_scans_restore_the_blas_threads(duplicated, monkeypatch) -> None:
+    """Scans running their own threads side by side leave BLAS's thread count as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    a, b = duplicated
+    monkeypatch.setattr(pw.tiles, "workers", lambda n: 2)
+    monkeypatch.setattr(pw, "CHUNK", 8)
+    before = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert before
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda k: pw.scan(a, b, 10.0).row_rank, range(6)))
+    assert all(np.array_equal(r, results[0]) for r in results)
+    assert [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"] == before
