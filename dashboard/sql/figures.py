@@ -44,7 +44,8 @@ def model_figures(store: Store, dataset: str, model: str, modalities: list[str])
     stored = store.get_frame(dataset, model, artifacts.PAIR_FIGURES, artifacts.pair_figures_key(modalities))
     if stored is not None:
         embedded = store.embedded_ids(dataset, model)
-        if set(stored["item_id"]) == set.intersection(*(embedded.get(m, set()) for m in modalities)):
+        if set(stored["item_id"].to_numpy(dtype=object)) == set.intersection(*(embedded.get(m, set())
+                                                                                for m in modalities)):
             return stored[pair_columns(modalities)]
     return figures_of(store.pairs(dataset, model, modalities), model, modalities)
 
