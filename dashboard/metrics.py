@@ -94,11 +94,13 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
                     texts: list[str] | None, loss: str = "infonce", batch_size: int | None = None,
                     closed_gap: bool = False, clusters: int = 10, cluster_method: str = "amumo",
                     cluster_block: str | None = None, logit_bias: float | None = None, bootstrap: int = 0,
-                    confidence: float = 0.95, seed: int = 0, gap_fraction: float = 1.0) -> dict:
+                    confidence: float = 0.95, seed: int = 0, gap_fraction: float = 1.0,
+                    keep: dict | None = None) -> dict:
     """Every metric of one model on one dataset as plain JSON values (SigLIP's sigmoid loss too, for a model
     with a logit bias; the gap analysis of the first pair, its mean shift closing `gap_fraction` of the gap); with
     `bootstrap` B > 0, also "ci" and "bootstrap" (dashboard.intervals; the gap analysis' under ci["gap_analysis"],
-    dashboard.gap_intervals)."""
+    dashboard.gap_intervals). `keep` (if given) receives the per-item terms of loss_and_recalls ("ranks" by
+    direction "a_to_b", "loss")."""
     _check(vectors, modalities)
     vectors = {m: np.asarray(vectors[m]) for m in modalities}
     if closed_gap:
@@ -106,7 +108,7 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
     first, second = modalities[0], modalities[1]
     a, b = vectors[first], vectors[second]
     distances = {f"{x}_{y}": gap_distance(vectors[x], vectors[y]) for x, y in combinations(modalities, 2)}
-    kept = {} if bootstrap else None
+    kept = keep if keep is not None else ({} if bootstrap else None)
     loss_value, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size, kept)
     uniform = {m: uniformity_terms(vectors[m]) for m in modalities}
     clustering = cluster_summary(vectors, texts, clusters, cluster_method, cluster_block, modalities)

@@ -82,20 +82,21 @@ def _clusters(store: Store, dataset: str, model: str, item_ids: list[str], vecto
 
 
 def precompute_summary(store: Store, dataset: str, model: str) -> tuple[Paired, list[str] | None]:
-    """Compute and store the metrics summary and the SQL pair figures (ranks) of one model; the pairs and texts."""
+    """Compute and store the metrics summary and the SQL pair figures of one model (the summary's ranks: one pass
+    per modality pair serves both); the pairs and texts."""
     modalities = store.dataset(dataset)["modalities"]
     paired = store.pairs(dataset, model, modalities)
     if len(paired) < 3:
         raise GapscopeError(f"precompute {dataset}/{model}: needs at least 3 items with every modality, "
                             f"has {len(paired)}")
     record = store.model(model)
-    texts = _texts(store, dataset, paired.item_ids)
+    texts, kept = _texts(store, dataset, paired.item_ids), {}
     summary = compute_metrics(paired.vectors, modalities, float(record["logit_scale"]), texts,
                               clusters=min(CLUSTER_K, len(paired)), logit_bias=logit_bias_of(record),
-                              bootstrap=DEFAULT_B)
+                              bootstrap=DEFAULT_B, keep=kept)
     store.put_json(dataset, model, artifacts.METRICS, "summary", summary)
     store.put_frame(dataset, model, artifacts.PAIR_FIGURES, artifacts.pair_figures_key(modalities),
-                    figures_of(paired, model, modalities))
+                    figures_of(paired, model, modalities, kept["ranks"]))
     return paired, texts
 
 

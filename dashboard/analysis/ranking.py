@@ -22,7 +22,10 @@ Speed with exactness. The N x N similarities are computed block by block in floa
 Algorithms, 2002, eq. 3.5: |fl(x.y) - x.y| <= gamma_d sum_a |x_a y_a|, gamma_d = d u / (1 - d u), u = 2^-24, plus
 the float32 representation of q / 2^26, relative error u per element; the bound is doubled for safety). A
 comparison s_ij > t is decided from the float32 block when s^_ij lies outside [t - E, t + E]; the few entries
-inside that band (near-ties, duplicates) are recomputed exactly in float64 on q.
+inside that band (near-ties, duplicates) are recomputed exactly in float64 on q. Counting is tile by tile
+(dashboard.analysis.tiles): a row (column) of a tile whose maximum is not above the band's lower edge holds no
+candidate and costs no comparison; the others are compared once against the lower edge, and only the entries
+above it are looked at again. Counts are integers, so neither the tiling nor the order of the tiles changes them.
 """
 
 from __future__ import annotations
@@ -79,6 +82,11 @@ def exact_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
+def pair_similarities(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact similarities s_ii of row-aligned x and y (the partners' similarities of a scan, bit for bit)."""
+    return exact_dots(canonical(x, "first modality").q, canonical(y, "second modality").q) / GRID
+
+
 def thresholds(diagonal_q: np.ndarray, bound: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact thresholds t (q scale) and float32 band edges lo <= t/GRID - E, hi >= t/GRID + E (cosine units)."""
     t = diagonal_q + GRID * TIE_TOLERANCE
@@ -90,7 +98,7 @@ def thresholds(diagonal_q: np.ndarray, bound: float) -> tuple[np.ndarray, np.nda
 
 @dataclass
 class RankCounter:
-    """Counts, block by block, the candidates that beat each partner in both directions of one x/y pair."""
+    """Counts, tile by tile, the candidates that beat each partner in both directions of one x/y pair."""
 
     x: Canonical
     y: Canonical
@@ -102,42 +110,44 @@ class RankCounter:
         self.above_rows = np.zeros(len(self.t), dtype=np.int64)
         self.above_cols = np.zeros(len(self.t), dtype=np.int64)
 
-    def add_block(self, start: int, block: np.ndarray, peaks: np.ndarray) -> None:
-        """Count in block = unit x[start:start+k] @ unit y^T (float32, diagonal entries -inf; peaks: row maxima).
-        Rows and columns whose maximum is not above the band hold no candidate and are skipped."""
-        self._rows(start, block, peaks)
-        self._columns(start, block)
+    def count_tile(self, r0: int, c0: int, block: np.ndarray, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Beaten partners in block = unit x[r0:] @ unit y[c0:]^T (float32, diagonal -inf; peaks: row maxima),
+        per row and per column; reads only, so tiles may be counted in parallel."""
+        rows = self._rows(r0, c0, block, peaks)
+        lo = self.lo[c0:c0 + block.shape[1]]
+        if peaks.max() <= lo.min():  # no column holds a candidate
+            return rows, np.zeros(block.shape[1], dtype=np.int64)
+        return rows, self._columns(r0, c0, block)
 
-    def _rows(self, start: int, block: np.ndarray, peaks: np.ndarray) -> None:
-        """Row counts (x_i as query): sure from the float32 block, the band exactly."""
-        lo, hi = self.lo[start:start + len(block)], self.hi[start:start + len(block)]
+    def add(self, r0: int, c0: int, counts: tuple[np.ndarray, np.ndarray]) -> None:
+        """Add one tile's counts."""
+        self.above_rows[r0:r0 + len(counts[0])] += counts[0]
+        self.above_cols[c0:c0 + len(counts[1])] += counts[1]
+
+    def _rows(self, r0: int, c0: int, block: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+        """Row counts (x_i as query): entries above the band from the float32 block, those inside it exactly."""
+        lo, hi = self.lo[r0:r0 + len(block)], self.hi[r0:r0 + len(block)]
         rows = np.flatnonzero(peaks > lo)
-        sure = np.array([np.count_nonzero(block[i] > hi[i]) for i in rows], dtype=np.int64)
-        maybe = np.array([np.count_nonzero(block[i] > lo[i]) for i in rows], dtype=np.int64)
-        self.above_rows[start + rows] += sure
-        rows = rows[maybe > sure]
-        if len(rows):
-            sub = block[rows]
-            r, j = np.nonzero((sub > lo[rows, None]) & (sub <= hi[rows, None]))
-            won = exact_dots(self.x.q[start + rows[r]], self.y.q[j]) > self.t[start + rows[r]]
-            np.add.at(self.above_rows, start + rows[r[won]], 1)
+        if not len(rows):
+            return np.zeros(len(block), dtype=np.int64)
+        sub = block if len(rows) == len(block) else block[rows]
+        r, c = np.nonzero(sub > lo[rows, None])
+        r = rows[r]
+        band = block[r, c] <= hi[r]
+        won = exact_dots(self.x.q[r0 + r[band]], self.y.q[c0 + c[band]]) > self.t[r0 + r[band]]
+        return np.bincount(r[~band], minlength=len(block)) + np.bincount(r[band][won], minlength=len(block))
 
-    def _columns(self, start: int, block: np.ndarray) -> None:
-        """Column counts (y_j as query) over the block's rows."""
-        cols = np.flatnonzero(block.max(axis=0) > self.lo)
-        if len(cols) < block.shape[1] // 4:
-            sub = block[:, cols]
-        else:
-            sub, cols = block, np.arange(block.shape[1])
-        mask = np.empty(sub.shape, dtype=bool)
-        sure = np.add.reduce(np.greater(sub, self.hi[cols], out=mask).view(np.uint8), axis=0, dtype=np.int32)
-        maybe = np.add.reduce(np.greater(sub, self.lo[cols], out=mask).view(np.uint8), axis=0, dtype=np.int32)
-        self.above_cols[cols] += sure
-        band = np.flatnonzero(maybe > sure)
-        if len(band):
-            r, c = np.nonzero((sub[:, band] > self.lo[cols[band]]) & (sub[:, band] <= self.hi[cols[band]]))
-            won = exact_dots(self.x.q[start + r], self.y.q[cols[band[c]]]) > self.t[cols[band[c]]]
-            np.add.at(self.above_cols, cols[band[c[won]]], 1)
+    def _columns(self, r0: int, c0: int, block: np.ndarray) -> np.ndarray:
+        """Column counts (y_j as query) over the tile's rows."""
+        width = block.shape[1]
+        lo, hi = self.lo[c0:c0 + width], self.hi[c0:c0 + width]
+        cols = np.flatnonzero(block.max(axis=0) > lo)
+        sub = block if len(cols) == width else block[:, cols]
+        r, c = np.nonzero(sub > lo[cols])
+        c = cols[c]
+        band = block[r, c] <= hi[c]
+        won = exact_dots(self.x.q[r0 + r[band]], self.y.q[c0 + c[band]]) > self.t[c0 + c[band]]
+        return np.bincount(c[~band], minlength=width) + np.bincount(c[band][won], minlength=width)
 
     def ranks(self) -> tuple[np.ndarray, np.ndarray]:
         """1-based ranks of the partners: x_i among y (rows) and y_i among x (columns)."""

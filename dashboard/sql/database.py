@@ -68,7 +68,7 @@ class SqlDatabase:
         self._lock = threading.Lock()
         self.file = self.folder / "data-0.duckdb"
         self.columns = write_tables(self.file, {"items": tables.items_table(self.store, dataset),
-                                                "models": tables.models_table(self.store, dataset),
+                                                "models": tables.models_table(self.store, dataset, self.models),
                                                 "datasets": tables.datasets_table(self.store)})
         self.pool.prestart(*self._worker_files())
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis.pairwise import scan
+from dashboard.analysis.ranking import pair_similarities
 from dashboard.store import Store, artifacts
 from dashboard.store.store import Paired
 
@@ -43,16 +44,23 @@ def model_figures(store: Store, dataset: str, model: str, modalities: list[str])
     stored = store.get_frame(dataset, model, artifacts.PAIR_FIGURES, artifacts.pair_figures_key(modalities))
     if stored is not None:
         embedded = store.embedded_ids(dataset, model)
-        if set(stored["item_id"]) == set.intersection(*(embedded.get(m, set()) for m in modalities)):
+        if set(stored["item_id"].to_numpy(dtype=object)) == set.intersection(*(embedded.get(m, set())
+                                                                                for m in modalities)):
             return stored[pair_columns(modalities)]
     return figures_of(store.pairs(dataset, model, modalities), model, modalities)
 
 
-def figures_of(paired: Paired, model: str, modalities: list[str]) -> pd.DataFrame:
-    """The pairs-view rows of paired embeddings of one model."""
-    frame = pd.DataFrame({"item_id": paired.item_ids, "model": model})
+def figures_of(paired: Paired, model: str, modalities: list[str],
+               ranks: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """The pairs-view rows of paired embeddings of one model; `ranks` by direction "a_to_b" (those of
+    `gapscope metrics` on the same vectors, the same ranking) are used instead of a second pass where given."""
+    frame, ranks = pd.DataFrame({"item_id": paired.item_ids, "model": model}), ranks or {}
     for k, (a, b) in enumerate(combinations(modalities, 2)):
-        similarity, rank_ab, rank_ba = pair_ranks(paired.vectors[a], paired.vectors[b])
+        if f"{a}_to_{b}" in ranks and f"{b}_to_{a}" in ranks:
+            similarity = pair_similarities(paired.vectors[a], paired.vectors[b])
+            rank_ab, rank_ba = ranks[f"{a}_to_{b}"], ranks[f"{b}_to_{a}"]
+        else:
+            similarity, rank_ab, rank_ba = pair_ranks(paired.vectors[a], paired.vectors[b])
         frame["similarity" if k == 0 else f"similarity_{a}_{b}"] = similarity
         frame[f"rank_{a}_to_{b}"] = rank_ab
         frame[f"rank_{b}_to_{a}"] = rank_ba

@@ -49,9 +49,10 @@ def embedded_models(store: Store, dataset: str) -> dict[str, list[str]]:
     return {str(m): sorted(group["modality"].astype(str)) for m, group in coverage.groupby("model", sort=True)}
 
 
-def models_table(store: Store, dataset: str) -> pd.DataFrame:
-    """The models view: the models that embedded the dataset, with their modalities, dimension and logit scale."""
-    embedded = embedded_models(store, dataset)
+def models_table(store: Store, dataset: str, embedded: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """The models view: the models that embedded the dataset (`embedded`, embedded_models' answer, when known),
+    with their modalities, dimension and logit scale."""
+    embedded = embedded_models(store, dataset) if embedded is None else embedded
     models = store.models()
     models = models[models["name"].isin(list(embedded))].reset_index(drop=True)
     models["embedded"] = [embedded[m] for m in models["name"]]

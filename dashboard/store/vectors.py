@@ -14,6 +14,7 @@ from pathlib import Path
 import lancedb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from lancedb.index import Bitmap, BTree, IvfPq
 
 
@@ -119,16 +120,15 @@ class VectorTables:
     def ids(self, name: str) -> dict[str, set[str]]:
         """Modality -> the item ids stored for it, read without the vectors."""
         arrow = self.open(name).search().select(["item_id", "modality"]).limit(None).to_arrow()
-        out: dict[str, set[str]] = {}
-        for item, modality in zip(arrow.column("item_id").to_pylist(), arrow.column("modality").to_pylist()):
-            out.setdefault(modality, set()).add(item)
-        return out
+        modality = arrow.column("modality")
+        return {str(m): set(arrow.column("item_id").filter(pc.equal(modality, m)).to_pylist())
+                for m in pc.unique(modality).to_pylist()}
 
     def counts(self, name: str) -> dict[str, int]:
         """Number of rows per modality."""
         arrow = self.open(name).search().select(["modality"]).limit(None).to_arrow()
-        values, counts = np.unique(arrow.column("modality").to_numpy(zero_copy_only=False), return_counts=True)
-        return {str(v): int(c) for v, c in zip(values, counts)}
+        counted = pc.value_counts(arrow.column("modality")).to_pylist()
+        return {str(c["values"]): int(c["counts"]) for c in sorted(counted, key=lambda c: str(c["values"]))}
 
     def build_index(self, name: str, min_rows: int = ANN_MIN_ROWS) -> bool:
         """Scalar indices on key and modality; an IVF_PQ vector index when the table has min_rows rows or more.

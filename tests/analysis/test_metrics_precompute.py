@@ -8,7 +8,8 @@ from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.gap import gap_distance
 from dashboard.errors import GapscopeError
 from dashboard.metrics import compute_metrics
-from dashboard.precompute import precompute
+from dashboard.precompute import precompute, precompute_summary
+from dashboard.sql import figures
 from dashboard.store import artifacts
 from dashboard.synthetic import build_synthetic_store, synthetic_vectors
 
@@ -88,6 +89,19 @@ def test_precompute_stores_every_artifact(tmp_path) -> None:
     assert list(clusters.columns) == ["item_id", "cluster", "label"] and clusters["label"].str.len().min() > 0
     landscape = store.get_json("synthetic", "synth-a", artifacts.LANDSCAPE, "image_text")
     assert len(landscape["deltas"]) == len(landscape["distances"]) == len(landscape["losses"]) == 40
+
+
+def test_precompute_reuses_the_summary_ranks_for_the_pairs_view(tmp_path, monkeypatch) -> None:
+    """The stored pairs-view figures are those of a separate pass, yet precompute makes no second pass."""
+    store = build_synthetic_store(tmp_path / "store", n=70, dim=16)
+    paired = store.pairs("synthetic", "synth-a")
+    fresh = figures.figures_of(paired, "synth-a", ["image", "text"])
+    calls = []
+    real = figures.pair_ranks
+    monkeypatch.setattr(figures, "pair_ranks", lambda a, b: calls.append(len(a)) or real(a, b))
+    precompute_summary(store, "synthetic", "synth-a")
+    stored = store.get_frame("synthetic", "synth-a", artifacts.PAIR_FIGURES, "figures:image,text")
+    assert calls == [] and stored.equals(fresh) and stored["rank_image_to_text"].max() > 1
 
 
 def test_precompute_with_umap_and_tsne(tmp_path) -> None:

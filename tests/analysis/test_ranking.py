@@ -136,3 +136,49 @@ def test_tied_ranks_of_scores_share_the_better_rank() -> None:
     assert rk.tied_ranks(scores).tolist() == [1, 4, 1, 3, 4, 6]
     order = np.random.default_rng(0).permutation(6)
     assert np.array_equal(rk.tied_ranks(scores[order]), rk.tied_ranks(scores)[order])
+
+
+def _scans(a: np.ndarray, b: np.ndarray, scale: float, monkeypatch, threads: int) -> pw.Scan:
+    """scan with tiles of 16 rows x 10 columns, computed by `threads` threads."""
+    monkeypatch.setattr(pw, "CHUNK", 16)
+    monkeypatch.setattr(pw, "TILE_ENTRIES", 160)
+    monkeypatch.setattr(pw.tiles, "workers", lambda n: threads)
+    return pw.scan(a, b, scale)
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0])
+def test_tiles_and_threads_do_not_change_the_scan(duplicated, monkeypatch, scale: float) -> None:
+    """Column tiles give the exact ranks; 1 or 3 threads give bit-identical log-sum-exps (folded in tile order)."""
+    a, b = duplicated
+    sims, rows, cols = reference(a, b)
+    inline, threaded = (_scans(a, b, scale, monkeypatch, k) for k in (1, 3))
+    assert np.array_equal(inline.row_rank, rows) and np.array_equal(inline.col_rank, cols)
+    for name in ("row_rank", "col_rank", "row_lse_others", "col_lse_others"):
+        assert np.array_equal(getattr(inline, name), getattr(threaded, name)), name
+    np.testing.assert_allclose(threaded.row_lse_others, logsumexp(scale * sims, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(threaded.col_lse_others, logsumexp(scale * sims, axis=0), rtol=1e-6)
+
+
+def test_tile_grid_covers_every_pair_once() -> None:
+    covered = np.zeros((23, 23), dtype=int)
+    for r0, r1, c0, c1 in pw.tiles.grid(23, 5, 5 * 7):
+        assert r1 - r0 <= 5 and (r1 - r0) * (c1 - c0) <= 35
+        covered[r0:r1, c0:c1] += 1
+    assert (covered == 1).all()
+
+
+def test_concurrent_scans_restore_the_blas_threads(duplicated, monkeypatch) -> None:
+    """Scans running their own threads side by side leave BLAS's thread count as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    a, b = duplicated
+    monkeypatch.setattr(pw.tiles, "workers", lambda n: 2)
+    monkeypatch.setattr(pw, "CHUNK", 8)
+    before = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert before
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda k: pw.scan(a, b, 10.0).row_rank, range(6)))
+    assert all(np.array_equal(r, results[0]) for r in results)
+    assert [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"] == before
