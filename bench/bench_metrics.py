@@ -30,7 +30,7 @@ from dashboard.metrics import compute_metrics, loss_and_recalls
 
 STEPS = {
     "gap": lambda a, b: gap_distance(a, b),
-    "loss+recall": lambda a, b: loss_and_recalls({"a": a, "b": b}, ["a", "b"], "infonce", 100.0, None),
+    "loss+recall": lambda a, b: loss_and_recalls({"a": a, "b": b}, ["a", "b"], "infonce", 100.0, None),  # one pair
     "cluster": lambda a, b: kmeans_clusters(a, b, 10),
     "pca": lambda a, b: project_modalities([a, b], "pca"),
 }

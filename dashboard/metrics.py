@@ -1,7 +1,9 @@
 """The metrics object `gapscope metrics` prints: one JSON-serialisable dict of every analysis for one model.
 
 Directions and pairs are named after the modalities: the loss and Recall@K of "image_to_text" query with the first
-modality; gap distances are listed for every pair "a_b" in the given order. The clustering block "rows_columns"
+modality; gap distances are listed for every pair "a_b" in the given order. The scalar figures of the first pair
+(loss, sigmoid loss, alignment, relative gap, matched/unmatched cosines) sit at the top level; those of every
+further pair (three or more modalities) under "other_pairs"["a_b"]. The clustering block "rows_columns"
 (default: second modality x first, Amumo's text x image block) selects the rows clustered by Amumo's method.
 """
 
@@ -67,27 +69,37 @@ def cluster_summary(vectors: dict[str, np.ndarray], texts: list[str] | None, k: 
 
 
 def loss_and_recalls(vectors: dict[str, np.ndarray], modalities: list[str], kind: str, scale: float,
-                      batch_size: int | None, keep: dict | None = None) -> tuple[float, dict]:
-    """The loss of the first pair and Recall@1/5/10 both ways for every pair; one pass over the first pair's
-    logits serves both when the loss takes all pairs at once. `keep` (if given) receives the per-item terms:
+                     batch_size: int | None, keep: dict | None = None) -> tuple[dict[str, float], dict]:
+    """The loss of every pair "a_b" and Recall@1/5/10 both ways for every pair; one pass over each pair's logits
+    serves both when the loss takes all pairs at once. `keep` (if given) receives the per-item terms:
     "loss" (the first pair's loss terms) and "ranks" by direction, for the bootstrap."""
     wanted, keep = keep is not None, {} if keep is None else keep
     first, second = modalities[0], modalities[1]
     check_options(kind, scale, batch_size, len(vectors[first]))
-    ranks = {}
-    if batch_size is None:
-        shared = scan(vectors[first], vectors[second], float(scale))
-        loss, ranks[(first, second)] = loss_from_scan(shared, kind), (shared.row_rank, shared.col_rank)
-        keep["loss"] = loss_terms(shared, kind)
-    else:
-        loss = contrastive_loss(vectors[first], vectors[second], kind, scale, batch_size)
-        keep["loss"] = batch_loss_terms(vectors[first], vectors[second], kind, scale, batch_size) if wanted else None
-    recalls, keep["ranks"] = {}, {}
+    losses, recalls, keep["ranks"] = {}, {}, {}
     for a, b in combinations(modalities, 2):
-        forward, backward = ranks.get((a, b)) or ranks_both(vectors[a], vectors[b])
+        if batch_size is None:
+            shared = scan(vectors[a], vectors[b], float(scale))
+            losses[f"{a}_{b}"], (forward, backward) = loss_from_scan(shared, kind), (shared.row_rank, shared.col_rank)
+            if (a, b) == (first, second):
+                keep["loss"] = loss_terms(shared, kind)
+        else:
+            losses[f"{a}_{b}"] = contrastive_loss(vectors[a], vectors[b], kind, scale, batch_size)
+            forward, backward = ranks_both(vectors[a], vectors[b])
         keep["ranks"] |= {f"{a}_to_{b}": forward, f"{b}_to_{a}": backward}
         recalls[f"{a}_to_{b}"], recalls[f"{b}_to_{a}"] = recall_at_k(forward), recall_at_k(backward)
-    return loss, recalls
+    if batch_size is not None and wanted:
+        keep["loss"] = batch_loss_terms(vectors[first], vectors[second], kind, scale, batch_size)
+    return losses, recalls
+
+
+def pair_figures(x: np.ndarray, y: np.ndarray, loss: float, scale: float, bias: float | None,
+                 batch_size: int | None) -> dict:
+    """The loss (given), SigLIP's sigmoid loss (with a bias), alignment, relative gap and matched/unmatched cosines
+    of one modality pair."""
+    return {"loss": loss, "sigmoid_loss": None if bias is None else sigmoid_loss(x, y, scale, bias, batch_size),
+            "alignment": alignment(x, y), "relative_gap": relative_gap(x, y), "matched_cosine": matched_cosine(x, y),
+            "unmatched_cosine": unmatched_cosine(x, y)}
 
 
 def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit_scale: float,
@@ -109,7 +121,10 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
     a, b = vectors[first], vectors[second]
     distances = {f"{x}_{y}": gap_distance(vectors[x], vectors[y]) for x, y in combinations(modalities, 2)}
     kept = keep if keep is not None else ({} if bootstrap else None)
-    loss_value, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size, kept)
+    losses, recalls = loss_and_recalls(vectors, modalities, loss, logit_scale, batch_size, kept)
+    figures = {pair: pair_figures(vectors[x], vectors[y], losses[pair], logit_scale, logit_bias, batch_size)
+               for x, y in combinations(modalities, 2) for pair in [f"{x}_{y}"]}
+    first_pair = figures.pop(f"{first}_{second}")
     uniform = {m: uniformity_terms(vectors[m]) for m in modalities}
     clustering = cluster_summary(vectors, texts, clusters, cluster_method, cluster_block, modalities)
     explained, intervals = gap_analysis_with_intervals(a, b, logit_scale, clusters, gap_fraction, bootstrap,
@@ -117,17 +132,16 @@ def compute_metrics(vectors: dict[str, np.ndarray], modalities: list[str], logit
     result = {
         "n": int(len(a)), "modalities": list(modalities), "closed_gap": bool(closed_gap),
         "gap_distance": distances[f"{first}_{second}"], "gap_distances": distances,
-        "loss": loss_value, "loss_kind": loss,
+        "loss": first_pair["loss"], "loss_kind": loss,
         "batch_size": None if batch_size is None else int(batch_size), "logit_scale": float(logit_scale),
-        "logit_bias": None if logit_bias is None else float(logit_bias),
-        "sigmoid_loss": None if logit_bias is None else sigmoid_loss(a, b, logit_scale, logit_bias, batch_size),
+        "logit_bias": None if logit_bias is None else float(logit_bias), "sigmoid_loss": first_pair["sigmoid_loss"],
         "recall_at_k": recalls, "rank_ties": ties(),
         "cluster_method": cluster_method, "cluster_block": clustering["block"], "clusters": int(clusters),
         "cluster_sizes": clustering["cluster_sizes"], "cluster_labels": clustering["cluster_labels"],
         "cluster_sort_idcs": clustering["cluster_sort_idcs"],
-        "alignment": alignment(a, b), "uniformity": {m: uniform[m][0] for m in modalities},
-        "relative_gap": relative_gap(a, b), "matched_cosine": matched_cosine(a, b),
-        "unmatched_cosine": unmatched_cosine(a, b),
+        "alignment": first_pair["alignment"], "uniformity": {m: uniform[m][0] for m in modalities},
+        "relative_gap": first_pair["relative_gap"], "matched_cosine": first_pair["matched_cosine"],
+        "unmatched_cosine": first_pair["unmatched_cosine"], "other_pairs": figures,
         "gap_analysis": explained,
     }
     if bootstrap:

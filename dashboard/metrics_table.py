@@ -4,8 +4,9 @@ One metrics assembly: the table is not computed on its own, it lays out the obje
 store's "metrics"/"summary" artefact, or compute_metrics run on the items in view). Its "ci" tree mirrors the object
 (dashboard.intervals.metrics_mirror), so the same function turns the object into values and its "ci" into the
 intervals beside them. Per modality pair "a_b": gap distance, Recall@K both ways and the uniformity of both
-modalities; the first pair also has the loss (and SigLIP's sigmoid loss for a model with a logit bias), alignment,
-relative gap and matched/unmatched cosines, which compute_metrics reports for the first pair only.
+modalities; the loss (and SigLIP's sigmoid loss for a model with a logit bias), alignment, relative gap and
+matched/unmatched cosines, from the object's top level for the first pair and from "other_pairs" for the others
+(whose intervals the bootstrap does not give: their CI cells stay empty).
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def pair_columns(tree: dict, a: str, b: str, first: bool) -> dict:
     if pair not in tree.get("gap_distances", {}):
         raise GapscopeError(f"metrics table: the metrics object has no gap distance for pair {pair!r}")
     out = {"distance": tree["gap_distances"][pair]}
-    out |= {name: tree[name] for name in FIRST_PAIR if first and tree.get(name) is not None}
+    scalars = tree if first else tree.get("other_pairs", {}).get(pair, {})
+    out |= {name: scalars[name] for name in FIRST_PAIR if scalars.get(name) is not None}
     for x, y in ((a, b), (b, a)):
         out |= {f"R@{k} {x}→{y}": v for k, v in tree.get("recall_at_k", {}).get(f"{x}_to_{y}", {}).items()}
     out |= {f"uniformity {m}": tree["uniformity"][m] for m in (a, b) if m in tree.get("uniformity", {})}

@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 from dash_helpers import no_errors
 
+from dashboard.analysis.alignment import matched_cosine
+from dashboard.analysis.loss import contrastive_loss
+from dashboard.analysis.relative_gap import relative_gap
+from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 from dashboard.intervals import DEFAULT_B
 from dashboard.metrics import compute_metrics
@@ -22,7 +26,14 @@ def test_rows_lay_out_the_metrics_object_for_every_pair() -> None:
     for pair, distance in summary["gap_distances"].items():
         assert table.loc[pair, "distance"] == distance
     assert table.loc["text_audio", "R@5 audio→text"] == summary["recall_at_k"]["audio_to_text"]["5"]
-    assert table.loc["image_text", "loss"] == summary["loss"] and np.isnan(table.loc["text_audio", "loss"])
+    assert table.loc["image_text", "loss"] == summary["loss"]
+    for pair, (x, y) in (("image_audio", ("image", "audio")), ("text_audio", ("text", "audio"))):
+        a, b = normalize(vectors[x]), normalize(vectors[y])  # every further pair has its own scalars
+        assert table.loc[pair, "loss"] == pytest.approx(contrastive_loss(a, b, "infonce", 30.0), rel=1e-6)
+        assert table.loc[pair, "relative_gap"] == pytest.approx(relative_gap(a, b), rel=1e-6)
+        assert table.loc[pair, "matched_cosine"] == pytest.approx(matched_cosine(a, b), rel=1e-6)
+    assert table.loc["text_audio", "loss"] != table.loc["image_audio", "loss"]
+    assert np.isnan(pair_intervals(summary)["text_audio"].get("loss", np.nan))  # no interval for further pairs
     assert table.loc["image_audio", "uniformity audio"] == summary["uniformity"]["audio"]
     intervals = pair_intervals(summary)
     assert intervals["image_text"]["loss"] == summary["ci"]["loss"]

@@ -24,7 +24,8 @@ from dashboard.store import Store
 store, out = Store.open(sys.argv[1]), {}
 for dataset, model in (spec.rsplit("/", 1) for spec in sys.argv[2:]):
     v = store.pairs(dataset, model, ["image", "text"]).vectors
-    loss, recalls = loss_and_recalls(v, ["image", "text"], "infonce", store.model(model)["logit_scale"], None)
+    losses, recalls = loss_and_recalls(v, ["image", "text"], "infonce", store.model(model)["logit_scale"], None)
+    loss = losses["image_text"]
     _, ab, ba = pair_ranks(v["image"], v["text"])
     out[f"{dataset}/{model}"] = {"recall_at_k": recalls, "gap_distance": gap_distance(v["image"], v["text"]), "loss": loss,
                   "ranks": hashlib.sha256(ab.tobytes() + ba.tobytes()).hexdigest()}
