@@ -6,7 +6,9 @@ The direction v is the leading eigenvector of the covariance of all modalities' 
 iteration on the d x d scatter matrix from a fixed start (all ones) until the direction moves less than 1e-12,
 at most 1,000 steps; its sign is fixed so that its largest-magnitude component is positive. An item's score is
 the mean over modalities of (x_m - mean) . v, computed in float64 in chunks of CHUNK rows (memory bounded at any
-N), and items are sorted by score with a stable sort (ties keep item order). Projecting on the top principal axis is the classical 1-D seriation by PCA (Friendly 2002, "Corrgrams:
+N), rounded to a grid of 2^-GRID_BITS, and items are sorted by that with a stable sort: ties keep item order,
+and items whose scores differ only in the BLAS kernel's rounding (identical rows at positions a kernel treats
+differently, a few ulps apart) tie exactly instead of being ordered by that rounding. Projecting on the top principal axis is the classical 1-D seriation by PCA (Friendly 2002, "Corrgrams:
 exploratory displays for correlation matrices", The American Statistician 56(4), which orders variables by the
 angle of their loadings on the first principal components).
 """
@@ -16,6 +18,7 @@ import numpy as np
 
 FIT_ROWS = 2048
 CHUNK = 8192
+GRID_BITS = 32  # scores are at most a few units in size: far above float64's resolution, below any real spread
 
 
 def _leading_axis(scatter: np.ndarray) -> np.ndarray:
@@ -52,4 +55,4 @@ def principal_order(blocks: list[np.ndarray], fit_rows: int = FIT_ROWS) -> np.nd
     for start in range(0, n, CHUNK):
         for b in blocks:
             score[start:start + CHUNK] += (np.asarray(b[start:start + CHUNK], dtype=np.float64) - mean) @ axis
-    return np.argsort(score / len(blocks), kind="stable")
+    return np.argsort(np.rint(score / len(blocks) * 2.0 ** GRID_BITS), kind="stable")

@@ -220,3 +220,36 @@ def test_cluster_marks_between_clusters_of_every_block() -> None:
     assert sorted({s.y0 for s in dotted if s.y0 == s.y1}) == [2.5, 12.5]
     assert [a.text for a in figure.layout.annotations] == ["dog frisbee", "hot dog"]
     assert [a.y for a in figure.layout.annotations] == [1.0, 6.0]
+
+
+ORDER_SCRIPT = """
+import sys
+import numpy as np
+from dashboard.analysis.ordering import principal_order
+rng = np.random.default_rng(1)
+base = [rng.normal(size=(700, 64)).astype(np.float32) for _ in range(2)]
+shuffle = rng.permutation(2100)
+blocks = [np.repeat(b, 3, axis=0)[shuffle] for b in base]  # each item three times, scattered
+sys.stdout.write(principal_order(blocks).tobytes().hex())
+"""
+
+
+def test_principal_order_ties_identical_items_whatever_the_kernel() -> None:
+    import os
+    import subprocess
+    import sys
+
+    runs = []
+    for env in ({}, {"OPENBLAS_CORETYPE": "Nehalem", "OPENBLAS_NUM_THREADS": "1"},
+                {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "2"}):
+        done = subprocess.run([sys.executable, "-c", ORDER_SCRIPT], env={**os.environ, **env}, capture_output=True,
+                              text=True, check=True)
+        runs.append(np.frombuffer(bytes.fromhex(done.stdout), dtype=np.int64))
+    assert all(np.array_equal(runs[0], other) for other in runs[1:])
+    rng = np.random.default_rng(1)
+    base = [rng.normal(size=(700, 64)).astype(np.float32) for _ in range(2)]
+    copies = np.repeat(base[0], 3, axis=0)[rng.permutation(2100)]
+    order = runs[0]
+    for start in range(0, 2100, 3):  # the three copies of an item are neighbours, in item order
+        group = order[start:start + 3]
+        assert np.array_equal(group, np.sort(group)) and (copies[group] == copies[group[0]]).all()
