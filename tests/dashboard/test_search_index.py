@@ -31,19 +31,24 @@ def _brute_force(vectors: dict[str, np.ndarray], query: np.ndarray, k: int) -> l
     return [((str(i % n), names[i // n]), float(cosine[i])) for i in best]
 
 
-@pytest.mark.parametrize("item", [5, 1234, 2999])
-def test_indexed_search_matches_brute_force(indexed, item: int) -> None:
+def test_indexed_search_matches_brute_force(indexed) -> None:
+    """Recall@10 of the index, averaged over 200 queries (one query's recall depends on the index's random
+    training: 6 of 10 happens for a few in a hundred on random 64-d data; the mean measured 0.91-0.93), and every
+    similarity shown is the exact cosine."""
     store, vectors = indexed
     assert VectorTables(store.path / VECTOR_DIR).has_vector_index(table_name("synthetic", "synth-a"))
-    query = vectors["image"][item]
-    hits = store.search("synthetic", "synth-a", query, k=10)
-    expected = _brute_force(vectors, query, 10)
-    found = list(zip(zip(hits["item_id"], hits["modality"]), 1.0 - hits["_distance"]))
-    assert len({i for i, _ in found} & {i for i, _ in expected}) >= 8  # recall@10 of the approximate index
-    exact = {i: c for i, c in expected}
-    for item_id, similarity in found:
-        if item_id in exact:
-            assert similarity == pytest.approx(exact[item_id], abs=1e-4)
+    recalls = []
+    for item in range(0, 3000, 15):
+        query = vectors["image"][item]
+        hits = store.search("synthetic", "synth-a", query, k=10)
+        exact = dict(_brute_force(vectors, query, 10))
+        found = list(zip(zip(hits["item_id"], hits["modality"]), 1.0 - hits["_distance"]))
+        recalls.append(sum(i in exact for i, _ in found) / 10)
+        assert found[0][0] == (str(item), "image")  # the query's own row first
+        for item_id, similarity in found:
+            if item_id in exact:
+                assert similarity == pytest.approx(exact[item_id], abs=1e-4)
+    assert np.mean(recalls) >= 0.85
 
 
 def test_small_tables_stay_brute_force_and_read_only_refuses(tmp_path) -> None:
