@@ -123,17 +123,21 @@ def ablation_gap_replicates(a: np.ndarray, b: np.ndarray, counts: np.ndarray, ks
     """(R, len(ks)) gaps of the ablated, renormalised pairs per row of counts: ||c @ (w_a a - w_b b)|| / n over the
     kept dimensions (`kept`: the ablation's gap order and renormalising weights w), as the resampled gaps
     c @ (a - b) / n (float64; `gaps` when already computed) plus the renormalisation's part
-    c @ ((w_a - 1) a - (w_b - 1) b) / n in float32 (its rounding, ~1e-7 of that part, far below the interval's
-    Monte-Carlo error)."""
+    c @ ((w_a - 1) a - (w_b - 1) b) / n in float32 (one n-row product per k; its rounding, ~1e-7 of that part, far
+    below the interval's Monte-Carlo error)."""
     order = kept["order"]
     gaps = counts @ (a - b) / len(a) if gaps is None else gaps
     base = gaps[:, order] * len(a)  # columns by gap share: the kept ones are a trailing slice
-    pooled = np.concatenate([a, b])[:, order].astype(np.float32)
-    weight_a, weight_b = kept["weights"]
+    ordered_a, ordered_b = a[:, order].astype(np.float32), b[:, order].astype(np.float32)
+    weight_a, weight_b = (np.asarray(w, np.float32) - np.float32(1.0) for w in kept["weights"])
+    resamples = counts.astype(np.float32)
     out = np.empty((len(counts), len(ks)))
     for column, k in enumerate(ks):
-        extra = np.concatenate([counts * (weight_a[:, column] - 1.0), counts * (1.0 - weight_b[:, column])], axis=1)
-        total = base[:, k:] + extra.astype(np.float32) @ pooled[:, k:] if k else base
+        if k:
+            moved = weight_a[:, column, None] * ordered_a[:, k:] - weight_b[:, column, None] * ordered_b[:, k:]
+            total = base[:, k:] + resamples @ moved
+        else:
+            total = base
         out[:, column] = np.linalg.norm(total, axis=1) / len(a)
     return out
 
