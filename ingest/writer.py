@@ -73,13 +73,6 @@ def items_table(records: list[Record], positions: np.ndarray, thumbnails: list[b
         "extra": pa.array(extra, pa.string()) if extra else pa.nulls(len(chosen), pa.string())})
 
 
-def merge(groups: list[Vectors]) -> Vectors:
-    """Several batches' vectors as one (ids, matrix) per modality (one concatenation each)."""
-    modalities = dict.fromkeys(m for vectors in groups for m in vectors)
-    return {m: ([i for vectors in groups if m in vectors for i in vectors[m][0]],
-                np.concatenate([vectors[m][1] for vectors in groups if m in vectors])) for m in modalities}
-
-
 class BatchWriter:
     """Commits encoded batches from two writer threads, several per commit (see the module docstring): one gathers
     groups and commits their items, the other appends each group's vectors after its items, so a group's items go
@@ -181,7 +174,7 @@ class BatchWriter:
     def _commit_vectors(self, group: list[Entry]) -> None:
         """The group's vectors in one LanceDB append (only after its items are committed)."""
         started = time.perf_counter()
-        self.appender.append(merge([entry[2] for entry in group if entry[2]]))
+        self.appender.append([entry[2] for entry in group if entry[2]])
         with self.lock:
             self.timing.write += time.perf_counter() - started
             self.timing.commits += 1

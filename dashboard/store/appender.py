@@ -23,27 +23,33 @@ class EmbeddingAppender:
         self.value_type: pa.DataType = tables.ensure(name, dim)
         self.stored: dict[str, set[str]] = {m: set() for m in modalities} | tables.ids(name)
 
-    def append(self, rows: dict[str, tuple[list[str], np.ndarray]]) -> int:
-        """Check and append each modality's (ids, vectors) not yet stored; returns the rows written."""
-        fresh = {}
-        for modality, (ids, vectors) in rows.items():
-            if modality not in self.modalities:
-                raise GapscopeError(f"{self.what}: the dataset has no modality {modality!r} "
-                                    f"(has {', '.join(self.modalities)})")
-            ids = [str(i) for i in ids]
-            check_vectors(f"{self.what}, {modality}", ids, vectors, self.dim)
-            fresh[modality] = self._fresh(modality, ids, vectors)
-        written = self.tables.append(self.name, fresh, self.value_type)
-        for modality, (ids, _) in fresh.items():
+    def append(self, batches: list[dict[str, tuple[list[str], np.ndarray]]]) -> int:
+        """Check and append the (ids, vectors) of every batch and modality not yet stored, in one commit, each batch's
+        matrix as one chunk (never concatenated); returns the rows written."""
+        chunks: list[tuple[str, list[str], np.ndarray]] = []
+        seen: dict[str, set[str]] = {}
+        for rows in batches:
+            for modality, (ids, vectors) in rows.items():
+                chunks.append(self._fresh(modality, [str(i) for i in ids], vectors, seen.setdefault(modality, set())))
+        written = self.tables.append(self.name, chunks, self.value_type)
+        for modality, ids, _ in chunks:
             self.stored[modality].update(ids)
         return written
 
-    def _fresh(self, modality: str, ids: list[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """The (ids, vectors) of keys not stored yet; an id twice in one append is an error."""
-        if len(set(ids)) != len(ids):
+    def _fresh(self, modality: str, ids: list[str], vectors: np.ndarray,
+               seen: set[str]) -> tuple[str, list[str], np.ndarray]:
+        """The checked (modality, ids, vectors) of keys not stored yet; an id twice in one append (`seen`: the ids of
+        this modality in the append so far) is an error."""
+        if modality not in self.modalities:
+            raise GapscopeError(f"{self.what}: the dataset has no modality {modality!r} "
+                                f"(has {', '.join(self.modalities)})")
+        check_vectors(f"{self.what}, {modality}", ids, vectors, self.dim)
+        before = len(seen)
+        seen.update(ids)
+        if len(seen) != before + len(ids):
             raise GapscopeError(f"{self.what}, {modality}: an item id occurs twice in one append")
         stored = self.stored[modality]
         if not stored or stored.isdisjoint(ids):
-            return ids, vectors
+            return modality, ids, vectors
         keep = [k for k, item in enumerate(ids) if item not in stored]
-        return [ids[k] for k in keep], np.asarray(vectors)[keep]
+        return modality, [ids[k] for k in keep], np.asarray(vectors)[keep]

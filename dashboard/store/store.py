@@ -268,17 +268,23 @@ class Store:
         name = table_name(dataset, model)
         return self._vectors.ids(name) if name in self._vectors.names() else {}
 
-    def embeddings(self, dataset: str, model: str, modality: str) -> tuple[list[str], np.ndarray]:
-        """Item ids and embeddings of one modality, in item order."""
-        arrow = self._vectors.read(self._table(dataset, model), modality)
-        ids = arrow.column("item_id").to_pylist()
-        flat = arrow.column("vector").combine_chunks()
-        dim = flat.type.list_size if len(ids) else 0
-        matrix = flat.values.to_numpy(zero_copy_only=False).reshape(len(ids), dim) if len(ids) else np.zeros((0, 0), np.float32)
+    def embeddings(self, dataset: str, model: str, modality: str,
+                   transform: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[list[str], np.ndarray]:
+        """Item ids and embeddings of one modality, in item order; `transform` (row by row, e.g. L2 normalisation)
+        is applied to each batch as it is read. Batches are written straight to their rows of one array, so the
+        peak is that array plus one batch, not the table as read plus its reordered copy."""
+        ids, batches = self._vectors.read_batches(self._table(dataset, model), modality)
         order = self._ordinals(dataset, ids)
-        # always a numpy-owned copy, never the Arrow buffer itself: float32 reductions (row norms) can round
-        # differently with the buffer's alignment, and orders built on them must not depend on it
-        return [ids[i] for i in order], matrix[order]
+        row = dict(zip((ids[i] for i in order), range(len(ids))))
+        matrix = None
+        for batch in batches:
+            flat = batch.column("vector")
+            values = flat.values.to_numpy(zero_copy_only=False).reshape(len(batch), flat.type.list_size)
+            block = values if transform is None else transform(values)
+            if matrix is None:
+                matrix = np.empty((len(ids), block.shape[1]), dtype=block.dtype)
+            matrix[[row[i] for i in batch.column("item_id").to_pylist()]] = block
+        return [ids[i] for i in order], matrix if matrix is not None else np.zeros((0, 0), np.float32)
 
     def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
         """Indices that sort `ids` by item ordinal (unknown items last)."""
@@ -291,14 +297,12 @@ class Store:
               item_ids: list[str] | None = None, transform: Callable[[np.ndarray, str], np.ndarray] | None = None
               ) -> Paired:
         """Embeddings of the items that have every modality (optionally only `item_ids`), aligned row by row;
-        `transform(matrix, modality)` (e.g. normalisation) is applied to each modality as soon as it is read, so
-        the matrix as read is freed before the next modality is read."""
+        `transform(matrix, modality)` (row by row, e.g. normalisation) is applied to each batch as it is read
+        (see `embeddings`)."""
         modalities = modalities or self.dataset(dataset)["modalities"]
         per = {}
         for m in modalities:
-            ids, matrix = self.embeddings(dataset, model, m)
-            per[m] = (ids, matrix if transform is None else transform(matrix, m))
-            del matrix
+            per[m] = self.embeddings(dataset, model, m, None if transform is None else lambda v, m=m: transform(v, m))
         common = set.intersection(*(set(ids) for ids, _ in per.values()))
         if item_ids is not None:
             common &= set(map(str, item_ids))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any, Iterator
 
 import lancedb
 import numpy as np
@@ -22,6 +23,7 @@ ANN_MIN_ROWS = 100_000
 NPROBES = 16
 PARTITION_ROWS = 2048
 REFINE = 10
+READ_BATCH_ROWS = 8192
 
 
 def table_name(dataset: str, model: str) -> str:
@@ -89,12 +91,12 @@ class VectorTables:
             return value_type
         return self.open(name).schema.field("vector").type.value_type
 
-    def append(self, name: str, rows: dict[str, tuple[list[str], np.ndarray]],
+    def append(self, name: str, chunks: list[tuple[str, list[str], np.ndarray]],
                value_type: pa.DataType = pa.float32()) -> int:
-        """Append every modality's (ids, vectors) to an existing table in one commit (the keys must be new); each
-        modality's matrix goes in as one chunk of the vector column, not copied into one array first."""
+        """Append (modality, ids, vectors) chunks to an existing table in one commit (the keys must be new); each
+        matrix goes in as one chunk of the vector column, not copied into one array first."""
         dtype = value_type.to_pandas_dtype()
-        parts = [(m, ids, np.ascontiguousarray(v, dtype=dtype)) for m, (ids, v) in rows.items() if len(ids)]
+        parts = [(m, ids, np.ascontiguousarray(v, dtype=dtype)) for m, ids, v in chunks if len(ids)]
         if not parts:
             return 0
         ids = [str(i) for _, item_ids, _ in parts for i in item_ids]
@@ -112,10 +114,15 @@ class VectorTables:
 
     def read(self, name: str, modality: str | None = None) -> pa.Table:
         """All rows of a table (one modality if given) as Arrow: item_id, modality, vector."""
-        query = self.open(name).search().select(["item_id", "modality", "vector"]).limit(None)
-        if modality is not None:
-            query = query.where(f"modality = '{_quote(modality)}'")
-        return query.to_arrow()
+        return _query(self.open(name), ["item_id", "modality", "vector"], modality).to_arrow()
+
+    def read_batches(self, name: str, modality: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+        """One modality's item ids, and its (item_id, vector) rows in record batches, both read from one version of
+        the table (an append in between is not seen), READ_BATCH_ROWS rows a batch, so the whole table is never
+        held as read."""
+        table = self.open(name)
+        ids = _query(table, ["item_id"], modality).to_arrow().column("item_id").to_pylist()
+        return ids, iter(_query(table, ["item_id", "vector"], modality).to_batches(READ_BATCH_ROWS))
 
     def ids(self, name: str) -> dict[str, set[str]]:
         """Modality -> the item ids stored for it, read without the vectors."""
@@ -169,3 +176,9 @@ def _sub_vectors(dim: int) -> int:
 def _quote(text: str) -> str:
     """Escape a string literal for a Lance filter."""
     return text.replace("'", "''")
+
+
+def _query(table: Any, columns: list[str], modality: str | None) -> Any:
+    """A full scan of `columns` (one modality's rows if given)."""
+    query = table.search().select(columns).limit(None)
+    return query if modality is None else query.where(f"modality = '{_quote(modality)}'")

@@ -38,13 +38,31 @@ def view_ids(key: ViewKey) -> list[str]:
     return loaders.subset(key.store, key.version, key.dataset, key.sql, key.q, key.n, key.seed)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+CLOSED_COPIES = 2
+
+
 def vectors(key: ViewKey, model: str, closed: float = 0.0) -> tuple[list[str], dict[str, np.ndarray]]:
     """Item ids and normalised embeddings per modality of the view, the fraction `closed` of the gap closed
     (closing.close_gaps: 0 or False leaves them as they are, 1 or True is Amumo's closing)."""
+    if not closed:
+        return _vectors(key, model)
+    return _closed_vectors(key, model, float(closed))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _vectors(key: ViewKey, model: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The view's normalised embeddings as read (the loader's arrays, no copy)."""
     pairs = loaders.subset_pairs(key.store, key.version, key.dataset, model, view_ids(key))
-    blocks = pairs.vectors  # normalised by loaders.paired
-    return pairs.item_ids, close_gaps(blocks, float(closed)) if closed and len(blocks) > 1 else blocks
+    return pairs.item_ids, pairs.vectors
+
+
+@st.cache_resource(max_entries=CLOSED_COPIES, show_spinner=False)
+def _closed_vectors(key: ViewKey, model: str, closed: float) -> tuple[list[str], dict[str, np.ndarray]]:
+    """A closed copy of the view's embeddings; only the last CLOSED_COPIES are kept (each is as large as the
+    embeddings, 400 MB at 100k x 512 x 2, and what is derived from one is cached by itself), so moving the
+    closing slider does not pile up copies."""
+    ids, blocks = _vectors(key, model)
+    return ids, close_gaps(blocks, closed) if len(blocks) > 1 else blocks
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -19,13 +19,24 @@ MAX_CAPTION = 120
 NO_ROW = 65535
 
 
+def captioned(key: ViewKey, ids: list[str]) -> list[list[str]]:
+    """[id, caption] of each item (captions cut at MAX_CAPTION characters)."""
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"]
+    captions = texts.reindex(ids).fillna("").astype(str).str.slice(0, MAX_CAPTION).tolist()
+    return [list(pair) for pair in zip(ids, captions)]
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def items_url(key: ViewKey, model: str) -> str:
     """The published [id, caption] of every item of the view (in the index order of compute.vectors)."""
-    ids = compute.vectors(key, model)[0]
-    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"]
-    captions = texts.reindex(ids).fillna("").astype(str).str.slice(0, MAX_CAPTION).tolist()
-    return publish("items", [list(pair) for pair in zip(ids, captions)])
+    return publish("items", captioned(key, compute.vectors(key, model)[0]))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def rows_url(key: ViewKey, rows: tuple[str, ...]) -> str:
+    """The published [id, caption] of each heatmap row's item: at most the drawn rows, fetched by the browser
+    right after the draw, so a heatmap hover never waits for an items chunk at any N."""
+    return publish("rows", captioned(key, list(rows)))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -55,5 +66,6 @@ def show_linked(view, model: str, heat: HeatmapData, heat_figure: go.Figure | No
     index = derived(heat, f"index {model}", lambda: pd.Index(ids).get_indexer(rows).tolist())
     return linked_view(heat_figure, scatter_figure, rows, heat.labels, heat.block, len(heat.modalities),
                        items_url(view.key, model), key=key, height=height, row_index=index,
+                       rows_url=rows_url(view.key, tuple(rows)),
                        row_of=derived(heat, f"row_of {model}", lambda: row_of(heat, ids)),
                        thumbs_url=thumbs_url(view.key, tuple(rows[:heat.block])), zoomable=heat.aggregated)

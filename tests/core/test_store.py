@@ -76,3 +76,28 @@ def test_search_finds_the_item_itself(tmp_path: Path) -> None:
     hits = store.search("synthetic", "synth-a", vectors[7], k=5, modality="image")
     assert hits["item_id"].iloc[0] == ids[7]
     assert set(hits["modality"]) == {"image"}
+
+
+def test_embeddings_read_in_batches_equal_the_whole_table_reordered(tmp_path: Path, monkeypatch) -> None:
+    from dashboard.analysis.similarity import normalize
+    from dashboard.store import vectors as vector_tables
+
+    store = Store.create(tmp_path / "s")
+    store.add_dataset("d", ["image", "text"])
+    n = 1000
+    order = np.random.default_rng(2).permutation(n)
+    store.add_items("d", pd.DataFrame({"item_id": [f"i{k}" for k in order], "text": ["t"] * n}))
+    store.add_model("m", ["image", "text"], 16, 10.0)
+    vectors = np.random.default_rng(3).normal(size=(n, 16)).astype(np.float32)
+    for start in range(0, n, 300):  # several fragments, appended out of item order
+        store.add_embeddings("d", "m", "image", [f"i{k}" for k in range(start, min(n, start + 300))],
+                             vectors[start:start + 300])
+    monkeypatch.setattr(vector_tables, "READ_BATCH_ROWS", 7)
+    _, batches = store._vectors.read_batches(store._table("d", "m"), "image")
+    assert max(len(batch) for batch in batches) == 7
+    ids, got = store.embeddings("d", "m", "image")
+    assert ids == [f"i{k}" for k in order]
+    np.testing.assert_array_equal(got, vectors[order])
+    _, unit = store.embeddings("d", "m", "image", transform=normalize)
+    np.testing.assert_array_equal(unit, normalize(vectors[order]))
+    assert unit.dtype == np.float32

@@ -34,6 +34,7 @@ def test_linked_view_carries_heatmap_scatter_and_hover_items(app, store_path: st
     assert [items[k][0] for k in args["rowIndex"]] == rows
     caption = Store.open(store_path).items("synthetic").set_index("item_id").loc[rows[0], "text"]
     assert items[args["rowIndex"][0]][1] == caption[:120]
+    assert published(args["rowsUrl"]) == [items[k] for k in args["rowIndex"]]
     thumbs = dict(published(args["thumbsUrl"]))
     assert sorted(thumbs) == list(range(30)) and thumbs[0].startswith("data:image/png;base64,")
     markers = [t for t in args["scatter"]["data"] if t["mode"] == "markers" and t.get("hoverinfo") != "skip"]
@@ -163,6 +164,8 @@ def test_aggregated_heatmap_in_principal_order_and_zoom(app, big_store: str) -> 
     row_of = np.frombuffer(base64.b64decode(args["rowOf"]), dtype="<u2")
     position = {item: k for k, (item, _) in enumerate(ids)}
     assert row_of[position[paired.item_ids[order[0]]]] == 0
+    heading = published(args["rowsUrl"])
+    assert len(heading) == AGGREGATED_SIDE and heading == [ids[k] for k in args["rowIndex"]]
     assert row_of[position[paired.item_ids[order[-1]]]] == AGGREGATED_SIDE // 2 - 1
     assert args["zoomable"] is True
     zoomed = app("explore", store=big_store, n="0", zoom="350-700")

@@ -43,10 +43,13 @@ def test_the_appender_writes_each_key_once_across_calls_and_instances(tmp_path):
     vectors = {m: rng.normal(size=(6, 4)).astype(np.float32) for m in ("image", "text")}
     ids = [f"i{k}" for k in range(6)]
     first = store.embedding_appender("d", "m")
-    assert first.append({"image": (ids[:4], vectors["image"][:4]), "text": (ids[:2], vectors["text"][:2])}) == 6
-    assert first.append({"image": (ids[2:], vectors["image"][2:] + 1.0)}) == 2
+    assert first.append([{"image": (ids[:3], vectors["image"][:3]), "text": (ids[:2], vectors["text"][:2])},
+                         {"image": (ids[3:4], vectors["image"][3:4])}]) == 6
+    assert first.append([{"image": (ids[2:], vectors["image"][2:] + 1.0)}]) == 2
     again = store.embedding_appender("d", "m")
-    assert again.append({m: (ids, vectors[m] + 2.0) for m in ("image", "text")}) == 4
+    assert again.append([{m: (ids, vectors[m] + 2.0) for m in ("image", "text")}]) == 4
+    with pytest.raises(GapscopeError, match="occurs twice in one append"):
+        again.append([{"text": (ids[:1], vectors["text"][:1])}, {"text": (ids[:1], vectors["text"][:1])}])
     for modality in ("image", "text"):
         got_ids, got = store.embeddings("d", "m", modality)
         assert sorted(got_ids) == ids

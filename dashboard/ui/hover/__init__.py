@@ -11,7 +11,8 @@ What each rerun sends is bounded by what is drawn: the two figures (numpy arrays
 heatmap's row items (at most MAX_SIDE) and a uint16 row-of-item array for the crosshair. Captions and thumbnails
 are not in the rerun: `publish` writes them once per view as content-addressed JSON chunks of CHUNK items into
 the served folder (data/<digest>/<k>.json), and the browser fetches the chunk of an item when it is first
-hovered (a local request, then held in memory). Hover itself never waits for the server and costs the same at
+hovered (a local request, then held in memory); the captions of the heatmap's rows (at most what is drawn) are
+published apart and fetched right after the draw, so a heatmap hover is answered from memory at any N. Hover itself never waits for the server and costs the same at
 any N: the hovered item's points and the heatmap crosshair are drawn in a light overlay (absolutely placed marks
 positioned with the axes' data-to-pixel maps), never by restyling the WebGL scatter. The redraw key hashes only
 the two figure strings (blake2b), not the whole payload; the strings (and their digest) are made once per cached figure object (dashboard/ui/memo.py), not once per rerun. Streamlit refuses symlinks out of a component folder,
@@ -88,23 +89,24 @@ def _draw_key(*parts: str | None) -> str:
 def linked_view(heatmap: go.Figure | None, scatter: go.Figure | None, rows: list[str], labels: list[str],
                 block_size: int, blocks: int, items_url: str, key: str, height: int = 540,
                 row_index: list[int] | None = None, row_of: bytes | None = None, thumbs_url: str | None = None,
-                zoomable: bool = False) -> dict | None:
+                zoomable: bool = False, rows_url: str | None = None) -> dict | None:
     """Draw heatmap and scatter with linked hover. `rows` holds one item id per heatmap row and `row_index` its
     index in the published items (`items_url`: chunks of [id, caption]); scatter markers carry item indices as
     customdata (or are in index order); `row_of` (uint16, 65535 = none) maps an item index to its row in the first
-    block (the crosshair on scatter hover); `thumbs_url` holds [row, data URI] pairs. Returns a new browser event,
+    block (the crosshair on scatter hover); `thumbs_url` holds [row, data URI] pairs; `rows_url` (chunks of [id,
+    caption] per heatmap row) answers a heatmap hover from data fetched right after the draw. Returns a new browser event,
     once: {"item": id} after a click, {"selected": [indices]} after a box/lasso selection in the scatter,
     {"zoom": [first_row, last_row]} after a click or box drag on an aggregated (`zoomable`) heatmap, else None."""
     heat_json = derived(heatmap, "json", heatmap.to_json) if heatmap is not None else None
     scatter_json = derived(scatter, "json", scatter.to_json) if scatter is not None else None
     payload: dict[str, Any] = {
         "heatmap": heat_json, "scatter": scatter_json, "rows": rows, "labels": labels, "blockSize": block_size,
-        "blocks": blocks, "itemsUrl": items_url, "thumbsUrl": thumbs_url, "chunk": CHUNK, "height": height,
+        "blocks": blocks, "itemsUrl": items_url, "thumbsUrl": thumbs_url, "rowsUrl": rows_url, "chunk": CHUNK, "height": height,
         "rowIndex": row_index if row_index is not None else list(range(len(rows))), "zoomable": zoomable,
         "rowOf": base64.b64encode(row_of).decode() if row_of is not None else None}
     payload["drawKey"] = _draw_key(derived(heatmap, "digest", lambda: _draw_key(heat_json)) if heatmap else None,
                                    derived(scatter, "digest", lambda: _draw_key(scatter_json)) if scatter else None,
-                                   items_url, thumbs_url)
+                                   items_url, thumbs_url, rows_url)
     value = _component(**payload, key=key, default=None)
     seen = f"_gs_seen_{key}"
     if not isinstance(value, dict) or value.get("at") == st.session_state.get(seen):
