@@ -16,7 +16,7 @@ from dashboard.errors import GapscopeError
 from dashboard.store import metadata, schema
 from dashboard.store.appender import EmbeddingAppender
 from dashboard.store.validate import check_vectors
-from dashboard.store.vectors import VectorTables, table_name
+from dashboard.store.vectors import READ_BATCH_ROWS, VectorTables, table_name
 
 
 @dataclass(frozen=True)
@@ -271,20 +271,24 @@ class Store:
     def embeddings(self, dataset: str, model: str, modality: str,
                    transform: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[list[str], np.ndarray]:
         """Item ids and embeddings of one modality, in item order; `transform` (row by row, e.g. L2 normalisation)
-        is applied to each batch as it is read. Batches are written straight to their rows of one array, so the
-        peak is that array plus one batch, not the table as read plus its reordered copy."""
+        is applied in place, READ_BATCH_ROWS rows at a time. Batches as read are written straight to their rows of
+        one numpy array, so the peak is that array plus one batch; the transform runs on that numpy-owned array,
+        never on an Arrow buffer (float32 row norms can round differently with the buffer's alignment, and orders
+        built on them must not depend on it)."""
         ids, batches = self._vectors.read_batches(self._table(dataset, model), modality)
         order = self._ordinals(dataset, ids)
         row = dict(zip((ids[i] for i in order), range(len(ids))))
-        matrix = None
+        matrix = np.zeros((0, 0), np.float32)
         for batch in batches:
             flat = batch.column("vector")
             values = flat.values.to_numpy(zero_copy_only=False).reshape(len(batch), flat.type.list_size)
-            block = values if transform is None else transform(values)
-            if matrix is None:
-                matrix = np.empty((len(ids), block.shape[1]), dtype=block.dtype)
-            matrix[[row[i] for i in batch.column("item_id").to_pylist()]] = block
-        return [ids[i] for i in order], matrix if matrix is not None else np.zeros((0, 0), np.float32)
+            if not matrix.size:
+                matrix = np.empty((len(ids), values.shape[1]), dtype=values.dtype)
+            matrix[[row[i] for i in batch.column("item_id").to_pylist()]] = values
+        if transform is not None:
+            for start in range(0, len(matrix), READ_BATCH_ROWS):
+                matrix[start:start + READ_BATCH_ROWS] = transform(matrix[start:start + READ_BATCH_ROWS])
+        return [ids[i] for i in order], matrix
 
     def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
         """Indices that sort `ids` by item ordinal (unknown items last)."""

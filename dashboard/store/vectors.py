@@ -112,10 +112,6 @@ class VectorTables:
         self.open(name).add(data)
         return len(ids)
 
-    def read(self, name: str, modality: str | None = None) -> pa.Table:
-        """All rows of a table (one modality if given) as Arrow: item_id, modality, vector."""
-        return _query(self.open(name), ["item_id", "modality", "vector"], modality).to_arrow()
-
     def read_batches(self, name: str, modality: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
         """One modality's item ids, and its (item_id, vector) rows in record batches, both read from one version of
         the table (an append in between is not seen), READ_BATCH_ROWS rows a batch, so the whole table is never
@@ -126,14 +122,14 @@ class VectorTables:
 
     def ids(self, name: str) -> dict[str, set[str]]:
         """Modality -> the item ids stored for it, read without the vectors."""
-        arrow = self.open(name).search().select(["item_id", "modality"]).limit(None).to_arrow()
+        arrow = _query(self.open(name), ["item_id", "modality"], None).to_arrow()
         modality = arrow.column("modality")
         return {str(m): set(arrow.column("item_id").filter(pc.equal(modality, m)).to_pylist())
                 for m in pc.unique(modality).to_pylist()}
 
     def counts(self, name: str) -> dict[str, int]:
         """Number of rows per modality."""
-        arrow = self.open(name).search().select(["modality"]).limit(None).to_arrow()
+        arrow = _query(self.open(name), ["modality"], None).to_arrow()
         counted = pc.value_counts(arrow.column("modality")).to_pylist()
         return {str(c["values"]): int(c["counts"]) for c in sorted(counted, key=lambda c: str(c["values"]))}
 
