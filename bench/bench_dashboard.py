@@ -1,7 +1,7 @@
 """Dashboard benchmark: page rerun times, bytes sent per rerun, server peak memory and browser hover latency.
 
 For each N (default 5k, 20k, 100k pairs; 512-d, two models, image/text) a synthetic store is built into a temporary
-folder and its PCA projections are precomputed (`--precompute full` runs dashboard.precompute instead: metrics,
+folder and its PCA projections and whole-dataset heatmaps are precomputed (`--precompute full` runs dashboard.precompute instead: metrics,
 clusters, landscape too; slow at 100k). Then, with all N items in view (sample size 0):
 
 * every page (app.py's navigation, switched to the page) runs in its own worker process under Streamlit's AppTest:
@@ -95,8 +95,8 @@ def build(root: Path, n: int, dim: int, how: str) -> tuple[str, float]:
 
 
 def _precompute(store, model: str, how: str) -> None:
-    """The PCA projection artefacts (gap and closed) and search indices of one model, or everything
-    dashboard.precompute stores."""
+    """The PCA projection artefacts (gap and closed), the stored heatmaps and search indices of one model, or
+    everything dashboard.precompute stores."""
     import pandas as pd
 
     from dashboard.analysis.closing import close_gaps
@@ -104,6 +104,7 @@ def _precompute(store, model: str, how: str) -> None:
     from dashboard.analysis.similarity import normalize
     from dashboard.precompute import precompute
     from dashboard.store import artifacts
+    from dashboard.stored_heatmap import store_views
 
     if how == "full":
         precompute(store, "synthetic", model, umap=False, tsne=False)
@@ -117,6 +118,7 @@ def _precompute(store, model: str, how: str) -> None:
                                          "y": c[:, 1].astype(float)}) for m, c in zip(blocks, coords)],
                           ignore_index=True)
         store.put_frame("synthetic", model, artifacts.PROJECTION, artifacts.projection_key("pca", closed), frame)
+    store_views(store, "synthetic", model)
     store.index_vectors("synthetic", model)
 
 

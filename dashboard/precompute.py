@@ -5,8 +5,8 @@ For one (dataset, model): the metrics summary (defaults of `gapscope metrics`, w
 UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("gap") and with the gap closed
 ("closed") with how faithful each is (metrics key "faithfulness": pair neighbourhood preservation of the first two
 modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, the loss
-landscape of the first modality pair, the per-pair similarities and ranks of the SQL `pairs` view, and the
-search indices (an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
+landscape of the first modality pair, the per-pair similarities and ranks of the SQL `pairs` view, the whole
+dataset's heatmap in PC 1 order with its pair cosines (dashboard.stored_heatmap), and the search indices (an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
 UMAP and t-SNE are skipped when asked (the dashboard computes them on demand).
 """
 
@@ -24,6 +24,7 @@ from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_m
 from dashboard.sql.figures import figures_of
 from dashboard.store import Store, artifacts
 from dashboard.store.store import Paired
+from dashboard.stored_heatmap import store_views
 
 CLUSTER_K = 10
 FAITHFULNESS_KEY = "faithfulness"  # kind "metrics": {projection key: pair preservation and trustworthiness}
@@ -114,4 +115,5 @@ def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsn
     first, second = modalities[0], modalities[1]
     landscape = loss_landscape(paired.vectors[first], paired.vectors[second], scale)
     store.put_json(dataset, model, artifacts.LANDSCAPE, f"{first}_{second}", landscape)
+    store_views(store, dataset, model)
     store.index_vectors(dataset, model)

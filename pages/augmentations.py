@@ -64,7 +64,7 @@ with shown_errors():
     models = [m for m in view.models if m in embedded] or embedded
     heats = {}
     for model in models:
-        position = {item: k for k, item in enumerate(compute.vectors(key, model)[0])}
+        position = {item: k for k, item in enumerate(compute.item_ids(key, model))}
         order = tuple(position[i] for i in steps["item_id"] if i in position)
         if order:
             heats[model] = compute.heatmap(key, model, False, order, None)

@@ -58,7 +58,7 @@ if window is not None:
         state.put("zoom", None)
         st.rerun()
 
-ids = compute.vectors(view.key, view.model)[0] if view.model else []
+ids = compute.item_ids(view.key, view.model) if view.model else []
 with shown_errors(), st.spinner("Projecting…"):
     title = f"{PROJECTIONS[method]} · {view.model}"
     scatter_options = dict(closed=closed, method=method, cx=cx, cy=cy, lines=lines,
@@ -103,7 +103,7 @@ if cluster_table is not None:
         """Select the items of the chosen cluster."""
         chosen = st.session_state["w_select_cluster"]
         cid = None if chosen == "none" else int(chosen.split(":")[0])
-        ids = compute.vectors(view.key, view.model, closed)[0]
+        ids = compute.item_ids(view.key, view.model)
         set_selection([] if cid is None else [ids[i] for i in np.flatnonzero(labels == cid)])
 
     st.selectbox("Select a cluster", options, key="w_select_cluster", on_change=_pick_cluster)

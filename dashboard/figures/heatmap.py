@@ -69,15 +69,33 @@ def similarity_blocks(vectors: dict[str, np.ndarray], item_ids: list[str], order
             raise GapscopeError(f"heatmap: zoom window {window[0]}-{window[1]} holds no items (there are {n})")
         order = order[offset:stop]
     ids = [item_ids[i] for i in order]
-    exact = len(ids) * len(modalities) <= max_side
-    runs = _runs(len(ids), len(ids) if exact else max(1, min(max_side, AGGREGATED_SIDE) // len(modalities)))
-    aggregated = len(runs) < len(ids)
+    runs = heatmap_runs(len(ids), len(modalities), max_side)
     stacked = np.concatenate([_run_means(vectors[m], order, runs, m) for m in modalities])
-    matrix = (stacked @ stacked.T).astype(np.float32)
+    return _laid_out((stacked @ stacked.T).astype(np.float32), ids, runs, modalities, offset, ordering)
+
+
+def heatmap_runs(n: int, k: int, max_side: int = MAX_SIDE) -> list[tuple[int, int]]:
+    """The runs of consecutive positions the rows of one modality block hold (one item each up to max_side rows)."""
+    return _runs(n, n if n * k <= max_side else max(1, min(max_side, AGGREGATED_SIDE) // k))
+
+
+def heatmap_from_matrix(matrix: np.ndarray, ordered_ids: list[str], modalities: list[str],
+                        ordering: str) -> HeatmapData | None:
+    """The heatmap of all of `ordered_ids` (no window) from its matrix as similarity_blocks computed it (a stored
+    one); None when the matrix's side is not what this module's layout gives for them (stored by another version)."""
+    runs = heatmap_runs(len(ordered_ids), len(modalities))
+    if not ordered_ids or np.shape(matrix) != (len(runs) * len(modalities),) * 2:
+        return None
+    return _laid_out(np.asarray(matrix, dtype=np.float32), ordered_ids, runs, modalities, 0, ordering)
+
+
+def _laid_out(matrix: np.ndarray, ids: list[str], runs: list[tuple[int, int]], modalities: list[str], offset: int,
+              ordering: str) -> HeatmapData:
+    """HeatmapData of a matrix whose rows are the runs of `ids` (in the heatmap's order) in each modality."""
     row_items = [ids[a:b] for a, b in runs] * len(modalities)
     labels = [f"{m} · {_run_label(ids, a, b, offset)}" for m in modalities for a, b in runs]
     edges = tuple(a for a, _ in runs) + (runs[-1][1],)
-    return HeatmapData(matrix, labels, row_items, modalities, len(runs), aggregated, edges, offset, ordering)
+    return HeatmapData(matrix, labels, row_items, modalities, len(runs), len(runs) < len(ids), edges, offset, ordering)
 
 
 def _run_means(vectors: np.ndarray, order: np.ndarray, runs: list[tuple[int, int]], name: str) -> np.ndarray:

@@ -8,6 +8,9 @@ kind "clusters",   key "<method>:<k>:<block>"        Parquet: item_id, cluster, 
                    method "amumo" or the default; block e.g. "text_image".
 kind "landscape",  key "<modality_a>_<modality_b>"   JSON: deltas, distances, losses (Liang et al. 2022).
 kind "pairs",      key "figures:<modality>,..."       Parquet: the SQL pairs view of one model (dashboard.sql.figures).
+kind "heatmap",    key "order:<variant>", "matrix:<variant>"
+                   Parquet: the whole dataset's PC 1 order with pair cosines, and its heatmap's block means
+                   (dashboard.stored_heatmap); variant "gap" or "closed".
 """
 
 METRICS = "metrics"
@@ -15,6 +18,7 @@ PROJECTION = "projection"
 CLUSTERS = "clusters"
 LANDSCAPE = "landscape"
 PAIR_FIGURES = "pairs"
+HEATMAP = "heatmap"
 
 
 def projection_key(method: str, closed: bool = False) -> str:
@@ -30,3 +34,8 @@ def clusters_key(method: str, k: int, block: str) -> str:
 def pair_figures_key(modalities: list[str]) -> str:
     """Artefact key of the pair figures over these modalities."""
     return "figures:" + ",".join(modalities)
+
+
+def heatmap_key(part: str, closed: bool = False) -> str:
+    """Artefact key of a stored heatmap part ("order" or "matrix")."""
+    return f"{part}:{'closed' if closed else 'gap'}"

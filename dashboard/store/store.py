@@ -307,11 +307,7 @@ class Store:
         per = {}
         for m in modalities:
             per[m] = self.embeddings(dataset, model, m, None if transform is None else lambda v, m=m: transform(v, m))
-        common = set.intersection(*(set(ids) for ids, _ in per.values()))
-        if item_ids is not None:
-            common &= set(map(str, item_ids))
-        first_ids = per[modalities[0]][0]
-        order = [i for i in first_ids if i in common]
+        order = _in_every(per[modalities[0]][0], [ids for ids, _ in per.values()], item_ids)
         vectors = {}
         for m, (ids, matrix) in per.items():
             if ids == order:  # every item has every modality: the matrix as read, not a copy
@@ -320,6 +316,14 @@ class Store:
             position = {item: k for k, item in enumerate(ids)}
             vectors[m] = matrix[[position[i] for i in order]] if order else matrix[:0]
         return Paired(order, vectors)
+
+    def paired_ids(self, dataset: str, model: str, modalities: list[str] | None = None) -> list[str]:
+        """The item ids `pairs` would return (every modality embedded, in item order), read without the vectors."""
+        modalities = modalities or self.dataset(dataset)["modalities"]
+        name = self._table(dataset, model)
+        per = [self._vectors.modality_ids(name, m) for m in modalities]
+        first = per[0]
+        return _in_every([first[i] for i in self._ordinals(dataset, first)], per, None)
 
     def search(self, dataset: str, model: str, query: np.ndarray, k: int = 10, modality: str | None = None) -> pd.DataFrame:
         """Nearest items to a query vector (cosine), with their distance."""
@@ -371,6 +375,14 @@ class Store:
         """A stored JSON artefact, or None."""
         found = self.get_artifact(dataset, model, kind, key)
         return json.loads(found[0]) if found else None
+
+
+def _in_every(first: list[str], per: list[list[str]], wanted: list[str] | None) -> list[str]:
+    """The items of `first` (in its order) present in every list of `per` and, when given, in `wanted`."""
+    common = set.intersection(*(set(ids) for ids in per))
+    if wanted is not None:
+        common &= set(map(str, wanted))
+    return [i for i in first if i in common]
 
 
 def _normalise_items(items: pd.DataFrame) -> pd.DataFrame:

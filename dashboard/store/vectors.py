@@ -117,8 +117,11 @@ class VectorTables:
         the table (an append in between is not seen), READ_BATCH_ROWS rows a batch, so the whole table is never
         held as read."""
         table = self.open(name)
-        ids = _query(table, ["item_id"], modality).to_arrow().column("item_id").to_pylist()
-        return ids, iter(_query(table, ["item_id", "vector"], modality).to_batches(READ_BATCH_ROWS))
+        return _ids(table, modality), iter(_query(table, ["item_id", "vector"], modality).to_batches(READ_BATCH_ROWS))
+
+    def modality_ids(self, name: str, modality: str) -> list[str]:
+        """One modality's item ids in read order (the order read_batches gives them), without the vectors."""
+        return _ids(self.open(name), modality)
 
     def ids(self, name: str) -> dict[str, set[str]]:
         """Modality -> the item ids stored for it, read without the vectors."""
@@ -172,6 +175,11 @@ def _sub_vectors(dim: int) -> int:
 def _quote(text: str) -> str:
     """Escape a string literal for a Lance filter."""
     return text.replace("'", "''")
+
+
+def _ids(table: Any, modality: str) -> list[str]:
+    """One modality's item ids in read order."""
+    return _query(table, ["item_id"], modality).to_arrow().column("item_id").to_pylist()
 
 
 def _query(table: Any, columns: list[str], modality: str | None) -> Any:

@@ -45,12 +45,12 @@ def scatter(key: ViewKey, model: str, closed: float = 0.0, method: str = "pca", 
             height: int = 520, among: tuple[str, ...] = (), text: bool = False,
             computed: bool = False) -> go.Figure | None:
     """The pair scatter of the view (None when the projection is neither stored nor computed): items indexed as
-    compute.vectors(key, model), or as compute.common_ids(key, among) when `among` names the compared models;
+    compute.item_ids(key, model), or as compute.common_ids(key, among) when `among` names the compared models;
     captions as hover text when `text` (up to MAX_HOVER_TEXT items)."""
     frame = points(key, model, closed, method, cx, cy, computed)
     if frame is None:
         return None
-    ids = compute.vectors(key, model)[0]
+    ids = compute.item_ids(key, model)
     highlight = None if picked is None else {ids[i] for i in picked}
     if among and len(compute.common_ids(key, among)) != len(ids):
         ids = compute.common_ids(key, among)

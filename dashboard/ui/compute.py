@@ -7,11 +7,16 @@ gigabytes at 100k pairs); callers only derive new objects from them and never mo
 Slow work is bounded: UMAP and t-SNE come from the store's projection artefacts when present, otherwise they
 run only when asked (a button) on at most MAX_EMBED_PAIRS pairs; clustering beyond the analysis module's linkage
 limit uses its k-means pre-clustering. Everything else is O(N d), computed once per view and read from the cache on
-a rerun. The embeddings of the whole dataset are the loader's normalised arrays themselves (no copy per view).
+a rerun. The embeddings of the whole dataset are the loader's normalised arrays themselves (no copy per view), and
+they are read only when something needs them: item ids come without them (`item_ids`), and for the whole dataset
+the heatmap in PC 1 order, the pair cosines and the PCA scatter come from the store's artefacts
+(dashboard/stored_heatmap.py), so Explore draws 100,000 pairs without holding 400 MB of embeddings per model.
 The metrics of the view are one object, `view_summary` (dashboard.metrics.compute_metrics, or the store's summary
 artefact of it): the metrics table, its intervals and the gap analysis are all read from it.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +29,7 @@ from dashboard.analysis.ordering import principal_order
 from dashboard.errors import GapscopeError
 from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, similarity_blocks
 from dashboard.store import artifacts
+from dashboard.stored_heatmap import ORDERING, heatmap_of, pair_cosine
 from dashboard.ui import loaders
 from dashboard.ui.state import ViewKey
 
@@ -36,6 +42,30 @@ LANDSCAPE_PAIRS = 500
 def view_ids(key: ViewKey) -> list[str]:
     """Item ids of a view key."""
     return loaders.subset(key.store, key.version, key.dataset, key.sql, key.q, key.n, key.seed)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def item_ids(key: ViewKey, model: str) -> list[str]:
+    """The view's items the model embedded in every modality, in the order of compute.vectors, read without the
+    vectors (the same error as vectors when it embedded none of them)."""
+    full, ids = loaders.paired_ids(key.store, key.version, key.dataset, model), view_ids(key)
+    if ids == full:
+        return full
+    embedded = set(full)
+    kept = [i for i in ids if i in embedded]
+    if not kept:
+        raise GapscopeError(f"model {model!r}: none of the {len(ids)} selected items of {key.dataset!r} are embedded")
+    return kept
+
+
+def whole(key: ViewKey, model: str) -> bool:
+    """Whether the view holds every item the model embedded (the store's whole-dataset artefacts apply)."""
+    return len(item_ids(key, model)) == len(loaders.paired_ids(key.store, key.version, key.dataset, model))
+
+
+def modality_count(key: ViewKey) -> int:
+    """Number of modality blocks of the view's embeddings."""
+    return len(loaders.modalities(key.store, key.version, key.dataset))
 
 
 CLOSED_COPIES = 2
@@ -65,14 +95,32 @@ def _closed_vectors(key: ViewKey, model: str, closed: float) -> tuple[list[str],
     return ids, close_gaps(blocks, closed) if len(blocks) > 1 else blocks
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def stored_view(key: ViewKey, model: str, closed: float = 0.0) -> pd.DataFrame | None:
+    """The store's PC 1 order and pair cosines of the whole dataset (dashboard.stored_heatmap) when the view is the
+    whole dataset, the gap as it is or fully closed, and the order holds exactly its items; else None."""
+    if closed not in (0, 1) or not whole(key, model):
+        return None
+    frame = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.HEATMAP,
+                                   artifacts.heatmap_key("order", bool(closed)))
+    ids = item_ids(key, model)
+    if frame is None or len(frame) != len(ids) or set(frame["item_id"]) != set(ids):
+        return None
+    return frame
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def pair_cosines(key: ViewKey, model: str, closed: float = 0.0) -> pd.Series:
-    """Cosine of each item's first two modalities in the full space, indexed by item id."""
+    """Cosine of each item's first two modalities in the full space, indexed by item id (the stored ones when the
+    view is the whole dataset)."""
+    if modality_count(key) < 2:
+        raise GapscopeError(f"dataset {key.dataset!r}: has one modality; pairs need two")
+    stored = stored_view(key, model, closed)
+    if stored is not None:
+        cosine = pd.Series(stored["pair_cosine"].to_numpy(), index=stored["item_id"].to_numpy(), name="pair_cosine")
+        return cosine.reindex(item_ids(key, model))
     ids, blocks = vectors(key, model, closed)
-    if len(blocks) < 2:
-        raise GapscopeError(f"dataset {key.dataset!r}: has one modality ({', '.join(blocks)}); pairs need two")
-    first, second = list(blocks.values())[:2]
-    return pd.Series(np.einsum("ij,ij->i", first, second), index=ids, name="pair_cosine")
+    return pd.Series(pair_cosine(blocks), index=ids, name="pair_cosine")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -96,24 +144,47 @@ def heatmap(key: ViewKey, model: str, closed: float, order: np.ndarray | tuple[i
             window: tuple[int, int] | None, ordering: str = "given order") -> HeatmapData:
     """The similarity heatmap of the view: exact up to MAX_SIDE rows, else block means of the items in `order`
     (named `ordering`; an int array hashes as bytes, a long tuple element by element), by default ordered by their
-    first principal component (dashboard/analysis/ordering.py)."""
+    first principal component (dashboard/analysis/ordering.py); the stored heatmap when it is the whole dataset's
+    in PC 1 order (the embeddings are read only to zoom, or for another view)."""
+    stored = _stored_heatmap(key, model, closed)
+    pc1 = None if stored is None else stored_positions(key, model, closed)
+    if stored is not None and window is None and (order is None or np.array_equal(order, pc1)):
+        return stored if order is None else replace(stored, ordering=ordering)
     ids, blocks = vectors(key, model, closed)
     ordering = ordering if order is not None else "item order"
     if order is None and len(ids) * len(blocks) > MAX_SIDE:
-        order, ordering = principal_order(list(blocks.values())), "ordered by PC 1"
+        order, ordering = (pc1 if pc1 is not None else principal_order(list(blocks.values()))), ORDERING
     return similarity_blocks(blocks, ids, None if order is None else np.asarray(order), window, ordering=ordering)
+
+
+def _stored_heatmap(key: ViewKey, model: str, closed: float) -> HeatmapData | None:
+    """The store's heatmap of the whole dataset in PC 1 order (None when the view has none)."""
+    ordered = stored_view(key, model, closed)
+    if ordered is None:
+        return None
+    matrix = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.HEATMAP,
+                                    artifacts.heatmap_key("matrix", bool(closed)))
+    return None if matrix is None else heatmap_of(ordered, matrix, loaders.modalities(key.store, key.version,
+                                                                                      key.dataset))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def stored_positions(key: ViewKey, model: str, closed: float = 0.0) -> np.ndarray | None:
+    """The stored PC 1 order as positions in compute.vectors (None when the view has none)."""
+    ordered = stored_view(key, model, closed)
+    return None if ordered is None else positions(key, model).get_indexer(ordered["item_id"]).astype(np.int64)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def positions(key: ViewKey, model: str) -> pd.Index:
     """The model's item ids of the view as an index (an item's position = its row in compute.vectors)."""
-    return pd.Index(vectors(key, model)[0])
+    return pd.Index(item_ids(key, model))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def common_ids(key: ViewKey, models: tuple[str, ...]) -> list[str]:
     """Items in view that every one of `models` embedded, in view order."""
-    sets = [set(vectors(key, m)[0]) for m in models]
+    sets = [set(item_ids(key, m)) for m in models]
     return [i for i in view_ids(key) if all(i in s for s in sets)]
 
 
@@ -122,7 +193,7 @@ def compared_heatmap(key: ViewKey, model: str, models: tuple[str, ...]) -> Heatm
     """The heatmap of the items every compared model embedded, the same rows in every model: item by item, or block
     means in the PC 1 order of the first model."""
     ids, ordering = common_ids(key, models), "given order"
-    if len(ids) * len(vectors(key, model)[1]) > MAX_SIDE:
+    if len(ids) * modality_count(key) > MAX_SIDE:
         common = set(ids)
         ids, ordering = [i for i in principal_ids(key, models[0]) if i in common], f"ordered by PC 1 of {models[0]}"
     return heatmap(key, model, False, positions(key, model).get_indexer(ids), None, ordering)
@@ -143,7 +214,11 @@ def disagreement(key: ViewKey, models: tuple[str, ...]) -> pd.DataFrame:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def principal_ids(key: ViewKey, model: str) -> list[str]:
-    """The view's item ids sorted by their first principal component (dashboard/analysis/ordering.py)."""
+    """The view's item ids sorted by their first principal component (dashboard/analysis/ordering.py; stored for
+    the whole dataset)."""
+    stored = stored_view(key, model)
+    if stored is not None:
+        return stored["item_id"].tolist()
     ids, blocks = vectors(key, model)
     return [ids[i] for i in principal_order(list(blocks.values()))]
 
@@ -152,11 +227,11 @@ def principal_ids(key: ViewKey, model: str) -> list[str]:
 def pca_points(key: ViewKey, model: str, closed: float, cx: int, cy: int) -> pd.DataFrame:
     """PCA of [A; B; ...] (fitted on all modalities together, as Amumo), components cx and cy (1-based); the
     store's PCA artefact when the view is the whole dataset and the components are the first two."""
-    ids, blocks = vectors(key, model, closed)
-    if (cx, cy) == (1, 2) and len(ids) == len(loaders.paired(key.store, key.version, key.dataset, model)):
+    if (cx, cy) == (1, 2) and whole(key, model):
         stored = stored_points(key, model, "pca", closed)
-        if stored is not None and len(stored) == len(ids) * len(blocks):
+        if stored is not None and len(stored) == len(item_ids(key, model)) * modality_count(key):
             return stored
+    ids, blocks = vectors(key, model, closed)
     from sklearn.decomposition import PCA
 
     z = np.concatenate(list(blocks.values()))
@@ -241,11 +316,10 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
     dataset, else computed on the view (a seeded sample of at most LANDSCAPE_PAIRS pairs: 40 shifts of the loss)."""
     from dashboard.analysis.landscape import loss_landscape
 
-    ids, blocks = vectors(key, model)
-    everything = len(ids) == len(loaders.paired(key.store, key.version, key.dataset, model))
     stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.LANDSCAPE, f"{first}_{second}")
-    if stored is not None and everything:
+    if stored is not None and whole(key, model):
         return {**stored, "source": "store"}
+    ids, blocks = vectors(key, model)
     rows = np.arange(len(ids))
     if len(rows) > LANDSCAPE_PAIRS:
         rows = np.sort(np.random.default_rng(key.seed).choice(len(rows), LANDSCAPE_PAIRS, replace=False))
@@ -269,11 +343,10 @@ def view_summary(key: ViewKey, model: str) -> dict:
     from dashboard.intervals import DEFAULT_B
     from dashboard.metrics import compute_metrics, logit_bias_of
 
-    ids, blocks = vectors(key, model)
     stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.METRICS, "summary")
-    if stored is not None and stored.get("n") == len(ids) == len(loaders.paired(key.store, key.version, key.dataset,
-                                                                                model)):
+    if stored is not None and stored.get("n") == len(item_ids(key, model)) and whole(key, model):
         return {**stored, "source": "store"}
+    ids, blocks = vectors(key, model)
     rows = sample_rows(key, len(ids))
     texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"].reindex(
         [ids[i] for i in rows])

@@ -21,18 +21,18 @@ from dashboard.ui import compute, loaders
 from dashboard.ui.compute import ViewKey
 
 
-def _check(key: ViewKey, model: str) -> tuple[list[str], dict[str, np.ndarray]]:
-    """The view's items and blocks, which must hold two modalities and at least MIN_PAIRS pairs."""
-    ids, blocks = compute.vectors(key, model)
-    if len(blocks) < 2 or len(ids) < MIN_PAIRS:
+def _check(key: ViewKey, model: str) -> None:
+    """The view must hold two modalities and at least MIN_PAIRS pairs (checked without reading the embeddings)."""
+    pairs, modalities = len(compute.item_ids(key, model)), compute.modality_count(key)
+    if modalities < 2 or pairs < MIN_PAIRS:
         raise GapscopeError(f"gap analysis of {model}: needs two modalities and at least {MIN_PAIRS} pairs in view, "
-                            f"has {len(blocks)} modalities and {len(ids)} pairs")
-    return ids, blocks
+                            f"has {modalities} modalities and {pairs} pairs")
 
 
 def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
     """The first two modalities of the view's pairs (a seeded sample of at most METRICS_SAMPLE) and the scale."""
-    ids, blocks = _check(key, model)
+    _check(key, model)
+    ids, blocks = compute.vectors(key, model)
     rows = compute.sample_rows(key, len(ids))
     first, second = list(blocks.values())[:2]
     scale = float(loaders.model_record(key.store, key.version, model)["logit_scale"])

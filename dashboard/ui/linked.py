@@ -28,8 +28,8 @@ def captioned(key: ViewKey, ids: list[str]) -> list[list[str]]:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def items_url(key: ViewKey, model: str) -> str:
-    """The published [id, caption] of every item of the view (in the index order of compute.vectors)."""
-    return publish("items", captioned(key, compute.vectors(key, model)[0]))
+    """The published [id, caption] of every item of the view (in the index order of compute.item_ids)."""
+    return publish("items", captioned(key, compute.item_ids(key, model)))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -60,8 +60,8 @@ def row_of(heat: HeatmapData, ids: list[str]) -> bytes:
 def show_linked(view, model: str, heat: HeatmapData, heat_figure: go.Figure | None,
                 scatter_figure: go.Figure | None, key: str, height: int = 540) -> dict | None:
     """Draw the linked heatmap + scatter + hover panel; returns a new click/selection/zoom event or None. The
-    scatter must use compute.vectors(view.key, model)'s item ids as its index space and carry no hover text."""
-    ids = compute.vectors(view.key, model)[0]
+    scatter must use compute.item_ids(view.key, model) as its index space and carry no hover text."""
+    ids = compute.item_ids(view.key, model)
     rows = [run[0] for run in heat.row_items]
     index = derived(heat, f"index {model}", lambda: pd.Index(ids).get_indexer(rows).tolist())
     return linked_view(heat_figure, scatter_figure, rows, heat.labels, heat.block, len(heat.modalities),

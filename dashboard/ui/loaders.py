@@ -120,9 +120,21 @@ def thumbnails(path: str, version: float, dataset: str, item_ids: tuple[str, ...
 def paired(path: str, version: float, dataset: str, model: str) -> Paired:
     """All paired embeddings of (dataset, model), L2-normalised per row (every analysis the dashboard runs works on
     unit vectors; holding only the normalised copy keeps one N x d float32 array per modality in memory)."""
-    from dashboard.analysis.similarity import normalize
+    from dashboard.stored_heatmap import normalised_pairs
 
-    return open_store(path, version).pairs(dataset, model, transform=lambda v, m: normalize(v, f"{model} {m}"))
+    return normalised_pairs(open_store(path, version), dataset, model)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def paired_ids(path: str, version: float, dataset: str, model: str) -> list[str]:
+    """The item ids of `paired` (in its order), read without the vectors; one shared list, never modified."""
+    return open_store(path, version).paired_ids(dataset, model)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def modalities(path: str, version: float, dataset: str) -> list[str]:
+    """A dataset's modalities (the blocks of `paired`, in order)."""
+    return list(open_store(path, version).dataset(dataset)["modalities"])
 
 
 def subset_pairs(path: str, version: float, dataset: str, model: str, item_ids: list[str]) -> Paired:

@@ -54,9 +54,13 @@ def server(store_path, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def big_store_path(tmp_path_factory) -> str:
-    """A synthetic store of BIG_ITEMS (20,000) pairs, one model: shown all in view, the heatmap is aggregated."""
+    """A synthetic store of BIG_ITEMS (20,000) pairs, one model, with its whole-dataset heatmap stored (as an ingest
+    leaves it): shown all in view, the heatmap is aggregated and zooming reads the embeddings."""
+    from dashboard.stored_heatmap import store_views
+
     path = tmp_path_factory.mktemp("browser-big") / "store"
-    build_synthetic_store(path, n=BIG_ITEMS, dim=32, models=("synth-a",))
+    store = build_synthetic_store(path, n=BIG_ITEMS, dim=32, models=("synth-a",))
+    store_views(store, "synthetic", "synth-a")
     return str(path)
 
 

@@ -78,6 +78,24 @@ def test_search_finds_the_item_itself(tmp_path: Path) -> None:
     assert set(hits["modality"]) == {"image"}
 
 
+def test_paired_ids_are_the_pairs_ids_read_without_the_vectors(tmp_path: Path) -> None:
+    store = Store.create(tmp_path / "s")
+    store.add_dataset("d", ["image", "text"])
+    order = np.random.default_rng(4).permutation(400)
+    store.add_items("d", pd.DataFrame({"item_id": [f"i{k}" for k in order], "text": ["t"] * 400}))
+    store.add_model("m", ["image", "text"], 8, 10.0)
+    vectors = np.random.default_rng(5).normal(size=(400, 8)).astype(np.float32)
+    for start in range(0, 400, 150):  # fragments out of item order; every 7th item has no text
+        ids = [f"i{k}" for k in range(start, min(400, start + 150))]
+        store.add_embeddings("d", "m", "image", ids, vectors[start:start + 150])
+        texts = [i for i in ids if int(i[1:]) % 7]
+        store.add_embeddings("d", "m", "text", texts, vectors[[int(i[1:]) for i in texts]])
+    paired = store.pairs("d", "m")
+    assert store.paired_ids("d", "m") == paired.item_ids
+    assert len(paired.item_ids) == sum(1 for k in range(400) if k % 7)
+    assert store.paired_ids("d", "m", ["image"]) == [f"i{k}" for k in order]
+
+
 def test_embeddings_read_in_batches_equal_the_whole_table_reordered(tmp_path: Path, monkeypatch) -> None:
     from dashboard.analysis.similarity import normalize
     from dashboard.store import vectors as vector_tables

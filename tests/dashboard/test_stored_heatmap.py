@@ -1,0 +1,105 @@
+"""The whole dataset's heatmap, PC 1 order and pair cosines are read from the store (dashboard.stored_heatmap) and
+equal what the dashboard computes from the embeddings; with them stored, Explore's whole-dataset figures need no
+embedding (the vector tables are moved away while they are read), and zooming reads the embeddings in the stored
+order."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dashboard.analysis.closing import close_gaps
+from dashboard.analysis.ordering import principal_order
+from dashboard.errors import GapscopeError
+from dashboard.figures.heatmap import similarity_blocks
+from dashboard.store import artifacts
+from dashboard.stored_heatmap import ORDERING, normalised_pairs, pair_cosine, store_views
+from dashboard.synthetic import build_synthetic_store
+from dashboard.ui import compute, loaders
+from dashboard.ui.state import ViewKey
+
+N = 700  # 1,400 heatmap rows: aggregated
+
+
+def _live(store, model: str, closed: bool, window=None):
+    """The heatmap and pair cosines computed from the embeddings, as the dashboard does without stored views."""
+    paired = normalised_pairs(store, "synthetic", model)
+    blocks = close_gaps(paired.vectors, 1.0) if closed else paired.vectors
+    order = principal_order(list(blocks.values()))
+    heat = similarity_blocks(blocks, paired.item_ids, order, window, ordering=ORDERING)
+    return heat, dict(zip(paired.item_ids, pair_cosine(blocks)))
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> tuple[str, object]:
+    """A synthetic store with its views stored for synth-a only."""
+    path = tmp_path_factory.mktemp("stored-heatmap") / "store"
+    store = build_synthetic_store(path, n=N, dim=24)
+    store_views(store, "synthetic", "synth-a")
+    return str(path), store
+
+
+def _same(got, want) -> None:
+    """Two heatmaps are the same figure: matrix bit for bit, rows, labels, runs and order name."""
+    np.testing.assert_array_equal(got.matrix, want.matrix)
+    assert (got.row_items, got.labels, got.run_edges, got.offset, got.ordering, got.aggregated) == \
+        (want.row_items, want.labels, want.run_edges, want.offset, want.ordering, want.aggregated)
+
+
+@pytest.mark.parametrize("closed", [0.0, 1.0])
+def test_whole_dataset_heatmap_and_cosines_come_from_the_store_without_embeddings(stored, tmp_path: Path,
+                                                                                 closed: float) -> None:
+    path, store = stored
+    heat, cosines = _live(store, "synth-a", bool(closed))
+    kinds = store.artifacts().query("kind == 'heatmap' and model == 'synth-a'")["key"].tolist()
+    assert sorted(kinds) == ["matrix:closed", "matrix:gap", "order:closed", "order:gap"]
+    version = loaders.store_version(path) + closed + 0.5  # a fresh cache entry for this test's reads
+    key = ViewKey.whole(path, version, "synthetic")
+    ids = compute.item_ids(key, "synth-a")
+    away = tmp_path / "vectors"
+    shutil.move(Path(path) / "vectors", away)  # from here on, reading an embedding fails
+    try:
+        _same(compute.heatmap(key, "synth-a", closed, None, None), heat)
+        got = compute.pair_cosines(key, "synth-a", closed)
+        assert got.index.tolist() == ids
+        np.testing.assert_array_equal(got.to_numpy(), np.array([cosines[i] for i in ids]))
+        in_order = [i for run in heat.row_items[:heat.block] for i in run]
+        assert [ids[k] for k in compute.stored_positions(key, "synth-a", closed)] == in_order
+        if not closed:
+            assert compute.principal_ids(key, "synth-a") == in_order
+        with pytest.raises(GapscopeError):
+            compute.vectors(key, "synth-a")
+    finally:
+        shutil.move(away, Path(path) / "vectors")
+
+
+def test_zoom_and_unstored_models_are_computed_from_the_embeddings(stored) -> None:
+    path, store = stored
+    key = ViewKey.whole(path, loaders.store_version(path) + 7.0, "synthetic")
+    zoomed, _ = _live(store, "synth-a", False, (100, 400))
+    _same(compute.heatmap(key, "synth-a", 0.0, None, (100, 400)), zoomed)
+    assert not zoomed.aggregated or zoomed.block < 300
+    whole_b, cosines_b = _live(store, "synth-b", False)
+    assert compute.stored_view(key, "synth-b") is None
+    _same(compute.heatmap(key, "synth-b", 0.0, None, None), whole_b)
+    half = compute.heatmap(key, "synth-a", 0.5, None, None)  # not stored: computed on the half-closed copy
+    paired = normalised_pairs(store, "synthetic", "synth-a")
+    blocks = close_gaps(paired.vectors, 0.5)
+    _same(half, similarity_blocks(blocks, paired.item_ids, principal_order(list(blocks.values())), ordering=ORDERING))
+
+
+def test_a_stored_order_that_does_not_hold_the_view_is_not_used(stored, tmp_path: Path) -> None:
+    path, store = stored
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+    other = type(store).open(copy, read_only=False)
+    frame = other.get_frame("synthetic", "synth-a", artifacts.HEATMAP, artifacts.heatmap_key("order"))
+    other.put_frame("synthetic", "synth-a", artifacts.HEATMAP, artifacts.heatmap_key("order"), frame.iloc[1:])
+    key = ViewKey.whole(str(copy), loaders.store_version(str(copy)), "synthetic")
+    assert compute.stored_view(key, "synth-a") is None
+    _same(compute.heatmap(key, "synth-a", 0.0, None, None), _live(store, "synth-a", False)[0])
+    sampled = ViewKey(path, loaders.store_version(path) + 9.0, "synthetic", n=300)
+    assert compute.stored_view(sampled, "synth-a") is None
+    assert len(compute.heatmap(sampled, "synth-a", 0.0, None, None).row_items[0]) == 1  # 600 rows: exact
