@@ -275,20 +275,42 @@ class Store:
         one numpy array, so the peak is that array plus one batch; the transform runs on that numpy-owned array,
         never on an Arrow buffer (float32 row norms can round differently with the buffer's alignment, and orders
         built on them must not depend on it)."""
-        ids, batches = self._vectors.read_batches(self._table(dataset, model), modality)
+        ids, batches = self.embedding_batches(dataset, model, modality)
         order = self._ordinals(dataset, ids)
         row = dict(zip((ids[i] for i in order), range(len(ids))))
         matrix = np.zeros((0, 0), np.float32)
-        for batch in batches:
-            flat = batch.column("vector")
-            values = flat.values.to_numpy(zero_copy_only=False).reshape(len(batch), flat.type.list_size)
+        for batch_ids, values in batches:
             if not matrix.size:
                 matrix = np.empty((len(ids), values.shape[1]), dtype=values.dtype)
-            matrix[[row[i] for i in batch.column("item_id").to_pylist()]] = values
+            matrix[[row[i] for i in batch_ids]] = values
         if transform is not None:
             for start in range(0, len(matrix), READ_BATCH_ROWS):
                 matrix[start:start + READ_BATCH_ROWS] = transform(matrix[start:start + READ_BATCH_ROWS])
         return [ids[i] for i in order], matrix
+
+    def embedding_batches(self, dataset: str, model: str, modality: str
+                          ) -> tuple[list[str], Iterator[tuple[list[str], np.ndarray]]]:
+        """One modality's item ids (read order), and its rows as (ids, vectors) batches of READ_BATCH_ROWS read from
+        the same table version; the vectors are the Arrow buffer's view (copy before changing them)."""
+        ids, batches = self._vectors.read_batches(self._table(dataset, model), modality)
+        return ids, ((batch.column("item_id").to_pylist(), _matrix(batch.column("vector"))) for batch in batches)
+
+    def some_pairs(self, dataset: str, model: str, item_ids: list[str],
+                   transform: Callable[[np.ndarray, str], np.ndarray] | None = None) -> Paired:
+        """Embeddings of some items (those with every modality, in the order of `item_ids`), read by a filter on
+        their keys, so the cost is that of the items, not of the table; `transform` runs on numpy-owned arrays."""
+        modalities, name = self.dataset(dataset)["modalities"], self._table(dataset, model)
+        per = {}
+        for m in modalities:
+            found = self._vectors.read_items(name, m, list(map(str, item_ids)))
+            per[m] = (found.column("item_id").to_pylist(), _matrix(found.column("vector").combine_chunks()))
+        order = _in_every(list(map(str, item_ids)), [ids for ids, _ in per.values()], None)
+        vectors = {}
+        for m, (ids, matrix) in per.items():
+            position = {item: k for k, item in enumerate(ids)}
+            chosen = matrix[[position[i] for i in order]]  # a numpy-owned copy
+            vectors[m] = chosen if transform is None or not len(chosen) else transform(chosen, m)
+        return Paired(order, vectors)
 
     def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
         """Indices that sort `ids` by item ordinal (unknown items last)."""
@@ -375,6 +397,11 @@ class Store:
         """A stored JSON artefact, or None."""
         found = self.get_artifact(dataset, model, kind, key)
         return json.loads(found[0]) if found else None
+
+
+def _matrix(column: pa.FixedSizeListArray) -> np.ndarray:
+    """A fixed-size-list vector column as an (n, dim) numpy array (a view of its buffer where possible)."""
+    return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), column.type.list_size)
 
 
 def _in_every(first: list[str], per: list[list[str]], wanted: list[str] | None) -> list[str]:

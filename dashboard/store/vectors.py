@@ -24,6 +24,7 @@ NPROBES = 16
 PARTITION_ROWS = 2048
 REFINE = 10
 READ_BATCH_ROWS = 8192
+FILTER_KEYS = 1024  # keys per IN filter of read_items
 
 
 def table_name(dataset: str, model: str) -> str:
@@ -118,6 +119,16 @@ class VectorTables:
         held as read."""
         table = self.open(name)
         return _ids(table, modality), iter(_query(table, ["item_id", "vector"], modality).to_batches(READ_BATCH_ROWS))
+
+    def read_items(self, name: str, modality: str, item_ids: list[str]) -> pa.Table:
+        """The (item_id, vector) rows of some items of one modality, read by a filter on their keys (FILTER_KEYS
+        at a time; the key column has a scalar index once the store's indices are built)."""
+        table, parts = self.open(name), []
+        for start in range(0, len(item_ids), FILTER_KEYS):
+            keys = ", ".join(f"'{_quote(f'{modality}/{i}')}'" for i in item_ids[start:start + FILTER_KEYS])
+            parts.append(table.search().where(f"key IN ({keys})").select(["item_id", "vector"]).limit(None).to_arrow())
+        return pa.concat_tables(parts) if parts else pa.table({"item_id": pa.array([], pa.string()),
+                                                               "vector": pa.array([], pa.list_(pa.float32(), 1))})
 
     def modality_ids(self, name: str, modality: str) -> list[str]:
         """One modality's item ids in read order (the order read_batches gives them), without the vectors."""

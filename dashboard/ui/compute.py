@@ -30,6 +30,7 @@ from dashboard.errors import GapscopeError
 from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, similarity_blocks
 from dashboard.store import artifacts
 from dashboard.stored_heatmap import ORDERING, heatmap_of, pair_cosine
+from dashboard.streamed_heatmap import streamed_heatmap
 from dashboard.ui import loaders
 from dashboard.ui.state import ViewKey
 
@@ -191,11 +192,14 @@ def common_ids(key: ViewKey, models: tuple[str, ...]) -> list[str]:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def compared_heatmap(key: ViewKey, model: str, models: tuple[str, ...]) -> HeatmapData:
     """The heatmap of the items every compared model embedded, the same rows in every model: item by item, or block
-    means in the PC 1 order of the first model."""
+    means in the PC 1 order of the first model (the others' streamed from the store, dashboard/streamed_heatmap.py)."""
     ids, ordering = common_ids(key, models), "given order"
     if len(ids) * modality_count(key) > MAX_SIDE:
         common = set(ids)
         ids, ordering = [i for i in principal_ids(key, models[0]) if i in common], f"ordered by PC 1 of {models[0]}"
+        if model != models[0]:  # block means read batch by batch: this model's embeddings are not held
+            return streamed_heatmap(loaders.open_store(key.store, key.version), key.dataset, model, ids,
+                                    loaders.modalities(key.store, key.version, key.dataset), ordering)
     return heatmap(key, model, False, positions(key, model).get_indexer(ids), None, ordering)
 
 

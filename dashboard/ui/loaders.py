@@ -126,6 +126,16 @@ def paired(path: str, version: float, dataset: str, model: str) -> Paired:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
+def some_pairs(path: str, version: float, dataset: str, model: str, item_ids: tuple[str, ...]) -> Paired:
+    """The normalised embeddings of some items (a metrics sample), read by themselves: the cost of the items, not of
+    the dataset; one shared object, never modified."""
+    from dashboard.analysis.similarity import normalize
+
+    return open_store(path, version).some_pairs(dataset, model, list(item_ids),
+                                                transform=lambda v, m: normalize(v, f"{model} {m}"))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
 def paired_ids(path: str, version: float, dataset: str, model: str) -> list[str]:
     """The item ids of `paired` (in its order), read without the vectors; one shared list, never modified."""
     return open_store(path, version).paired_ids(dataset, model)

@@ -28,18 +28,15 @@ def source_of(view: View) -> Source:
     return view.key, view.store, view.version, int(view.subset["seed"])
 
 
-def _terms(source: Source, model: str, ids: list[str] | None = None) -> ItemTerms:
-    """Per-item terms of the model on the view's metrics sample (of `ids`, in that order, when given)."""
+def _terms(source: Source, model: str, ids: list[str]) -> ItemTerms:
+    """Per-item terms of the model on the metrics sample of `ids` (in that order); only the sample's embeddings are
+    read (loaders.some_pairs)."""
     key, store, version, seed = source
-    all_ids, blocks = compute.vectors(key, model)
-    rows = np.arange(len(all_ids))
-    if ids is not None:
-        position = {item: k for k, item in enumerate(all_ids)}
-        rows = np.asarray([position[i] for i in ids], dtype=int)
-    if len(rows) > compute.METRICS_SAMPLE:
-        rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), compute.METRICS_SAMPLE, replace=False))]
+    if len(ids) > compute.METRICS_SAMPLE:
+        ids = [ids[i] for i in np.sort(np.random.default_rng(seed).choice(len(ids), compute.METRICS_SAMPLE,
+                                                                         replace=False))]
     scale = float(loaders.model_record(store, version, model)["logit_scale"])
-    return every_pair_terms({m: v[rows] for m, v in blocks.items()}, scale)
+    return every_pair_terms(loaders.some_pairs(store, version, key.dataset, model, tuple(ids)).vectors, scale)
 
 
 def pair_columns(tree: dict, a: str, b: str) -> dict:

@@ -119,3 +119,24 @@ def test_embeddings_read_in_batches_equal_the_whole_table_reordered(tmp_path: Pa
     _, unit = store.embeddings("d", "m", "image", transform=normalize)
     np.testing.assert_array_equal(unit, normalize(vectors[order]))
     assert unit.dtype == np.float32
+
+
+def test_some_pairs_read_only_the_items_asked_for(tmp_path: Path, monkeypatch) -> None:
+    from dashboard.analysis.similarity import normalize
+    from dashboard.store import vectors as vector_tables
+
+    store = Store.create(tmp_path / "s")
+    store.add_dataset("d", ["image", "text"])
+    store.add_items("d", pd.DataFrame({"item_id": [f"i{k}" for k in range(300)], "text": ["t"] * 300}))
+    store.add_model("m", ["image", "text"], 8, 10.0)
+    vectors = np.random.default_rng(6).normal(size=(300, 8)).astype(np.float32)
+    store.add_embeddings("d", "m", "image", [f"i{k}" for k in range(300)], vectors)
+    store.add_embeddings("d", "m", "text", [f"i{k}" for k in range(0, 300, 2)], vectors[::2] * 2)
+    monkeypatch.setattr(vector_tables, "FILTER_KEYS", 7)  # several filters
+    wanted = [f"i{k}" for k in (250, 3, 4, 100, 17, 18, 0, 299, 298, 42)] + ["absent"]
+    some = store.some_pairs("d", "m", wanted, transform=lambda v, m: normalize(v, m))
+    assert some.item_ids == [i for i in wanted if i != "absent" and int(i[1:]) % 2 == 0]
+    rows = [int(i[1:]) for i in some.item_ids]
+    np.testing.assert_allclose(some.vectors["image"], normalize(vectors[rows]), rtol=1e-6)
+    np.testing.assert_allclose(some.vectors["text"], normalize(vectors[rows]), rtol=1e-6)
+    assert store.some_pairs("d", "m", ["absent"]).item_ids == []

@@ -5,17 +5,22 @@ order."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from dash_helpers import array, linked_args, no_errors
 
 from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.ordering import principal_order
 from dashboard.errors import GapscopeError
 from dashboard.figures.heatmap import similarity_blocks
 from dashboard.store import artifacts
-from dashboard.stored_heatmap import ORDERING, normalised_pairs, pair_cosine, store_views
+from dashboard.precompute import precompute
+from dashboard.store import Store
+from dashboard.stored_heatmap import ORDERING, normalised_pairs, pair_cosine
 from dashboard.synthetic import build_synthetic_store
 from dashboard.ui import compute, loaders
 from dashboard.ui.state import ViewKey
@@ -34,10 +39,11 @@ def _live(store, model: str, closed: bool, window=None):
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> tuple[str, object]:
-    """A synthetic store with its views stored for synth-a only."""
+    """A synthetic store of two models, precomputed as an ingest leaves it."""
     path = tmp_path_factory.mktemp("stored-heatmap") / "store"
     store = build_synthetic_store(path, n=N, dim=24)
-    store_views(store, "synthetic", "synth-a")
+    for model in ("synth-a", "synth-b"):
+        precompute(store, "synthetic", model, umap=False, tsne=False)
     return str(path), store
 
 
@@ -75,15 +81,12 @@ def test_whole_dataset_heatmap_and_cosines_come_from_the_store_without_embedding
         shutil.move(away, Path(path) / "vectors")
 
 
-def test_zoom_and_unstored_models_are_computed_from_the_embeddings(stored) -> None:
+def test_zoom_and_unstored_fractions_are_computed_from_the_embeddings(stored) -> None:
     path, store = stored
     key = ViewKey.whole(path, loaders.store_version(path) + 7.0, "synthetic")
     zoomed, _ = _live(store, "synth-a", False, (100, 400))
     _same(compute.heatmap(key, "synth-a", 0.0, None, (100, 400)), zoomed)
     assert not zoomed.aggregated or zoomed.block < 300
-    whole_b, cosines_b = _live(store, "synth-b", False)
-    assert compute.stored_view(key, "synth-b") is None
-    _same(compute.heatmap(key, "synth-b", 0.0, None, None), whole_b)
     half = compute.heatmap(key, "synth-a", 0.5, None, None)  # not stored: computed on the half-closed copy
     paired = normalised_pairs(store, "synthetic", "synth-a")
     blocks = close_gaps(paired.vectors, 0.5)
@@ -94,7 +97,7 @@ def test_a_stored_order_that_does_not_hold_the_view_is_not_used(stored, tmp_path
     path, store = stored
     copy = tmp_path / "copy"
     shutil.copytree(path, copy)
-    other = type(store).open(copy, read_only=False)
+    other = Store.open(copy, read_only=False)
     frame = other.get_frame("synthetic", "synth-a", artifacts.HEATMAP, artifacts.heatmap_key("order"))
     other.put_frame("synthetic", "synth-a", artifacts.HEATMAP, artifacts.heatmap_key("order"), frame.iloc[1:])
     key = ViewKey.whole(str(copy), loaders.store_version(str(copy)), "synthetic")
@@ -103,3 +106,41 @@ def test_a_stored_order_that_does_not_hold_the_view_is_not_used(stored, tmp_path
     sampled = ViewKey(path, loaders.store_version(path) + 9.0, "synthetic", n=300)
     assert compute.stored_view(sampled, "synth-a") is None
     assert len(compute.heatmap(sampled, "synth-a", 0.0, None, None).row_items[0]) == 1  # 600 rows: exact
+
+
+def _zeroed_copy(path: str, where: Path) -> str:
+    """A copy of the store whose every embedding is zero (reading one through the dashboard's loader is an error)."""
+    shutil.copytree(path, where)
+    copy = Store.open(where, read_only=False)
+    for model in ("synth-a", "synth-b"):
+        table = copy._vectors.open(copy._table("synthetic", model))
+        table.update(values={"vector": [0.0] * 24})
+    return str(where)
+
+
+def test_explore_and_gap_draw_the_whole_dataset_without_reading_an_embedding(app, stored, tmp_path: Path) -> None:
+    path, store = stored
+    zeroed = _zeroed_copy(path, tmp_path / "zeroed")
+    with pytest.raises(GapscopeError, match="zero or non-finite"):
+        normalised_pairs(Store.open(zeroed), "synthetic", "synth-a")
+    explore = app("explore", store=zeroed, n="0")
+    no_errors(explore)
+    z = array(linked_args(explore)["heatmap"]["data"][0]["z"])
+    np.testing.assert_array_equal(z, _live(store, "synth-a", False)[0].matrix)
+    no_errors(app("gap", store=zeroed, n="0"))
+    zoomed = app("explore", store=zeroed, n="0", zoom="0-100")  # zooming reads the embeddings: here, zeros
+    assert any("zero or non-finite" in e.value for e in zoomed.error)
+
+
+def test_compare_streams_the_other_models_block_means_in_the_first_models_order(stored) -> None:
+    path, store = stored
+    key = ViewKey.whole(path, loaders.store_version(path) + 11.0, "synthetic")
+    first = compute.compared_heatmap(key, "synth-a", ("synth-a", "synth-b"))
+    other = compute.compared_heatmap(key, "synth-b", ("synth-a", "synth-b"))
+    _same(first, replace(_live(store, "synth-a", False)[0], ordering="ordered by PC 1 of synth-a"))
+    order = [i for run in first.row_items[:first.block] for i in run]
+    paired = normalised_pairs(store, "synthetic", "synth-b")
+    live = similarity_blocks(paired.vectors, paired.item_ids, pd.Index(paired.item_ids).get_indexer(order),
+                             ordering="ordered by PC 1 of synth-a")
+    assert (other.row_items, other.labels, other.ordering) == (live.row_items, live.labels, live.ordering)
+    np.testing.assert_allclose(other.matrix, live.matrix, rtol=0, atol=2e-6)
