@@ -300,11 +300,12 @@ class Store:
         """Embeddings of some items (those with every modality, in the order of `item_ids`), read by a filter on
         their keys, so the cost is that of the items, not of the table; `transform` runs on numpy-owned arrays."""
         modalities, name = self.dataset(dataset)["modalities"], self._table(dataset, model)
+        wanted = list(map(str, item_ids))
         per = {}
         for m in modalities:
-            found = self._vectors.read_items(name, m, list(map(str, item_ids)))
+            found = self._vectors.read_items(name, m, wanted)
             per[m] = (found.column("item_id").to_pylist(), _matrix(found.column("vector").combine_chunks()))
-        order = _in_every(list(map(str, item_ids)), [ids for ids, _ in per.values()], None)
+        order = _in_every(wanted, [ids for ids, _ in per.values()], None)
         vectors = {}
         for m, (ids, matrix) in per.items():
             position = {item: k for k, item in enumerate(ids)}
