@@ -12,7 +12,9 @@ they are read only when something needs them: item ids come without them (`item_
 the heatmap in PC 1 order, the pair cosines and the PCA scatter come from the store's artefacts
 (dashboard/stored_heatmap.py), so Explore draws 100,000 pairs without holding 400 MB of embeddings per model.
 The metrics of the view are one object, `view_summary` (dashboard.metrics.compute_metrics, or the store's summary
-artefact of it): the metrics table, its intervals and the gap analysis are all read from it.
+artefact of it): the metrics table, its intervals and the gap analysis are all read from it. What is computed on a
+seeded sample (metrics, landscape, the gap analysis at other options) reads only the sample's embeddings, by key
+(`sample`), so Gap and Compare never read a whole model to use 2,000 of its pairs.
 """
 from __future__ import annotations
 
@@ -300,18 +302,16 @@ def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict
     stored = loaders.artifact_json(path, version, dataset, model, artifacts.METRICS, "summary")
     if stored is not None:
         return {**stored, "source": "store"}
-    full = loaders.paired(path, version, dataset, model)
-    rows = np.arange(len(full))
-    if len(rows) > METRICS_SAMPLE:
-        rows = np.sort(np.random.default_rng(0).choice(len(rows), METRICS_SAMPLE, replace=False))
-    ids = [full.item_ids[i] for i in rows]
-    modalities = list(full.vectors)
+    everything = loaders.paired_ids(path, version, dataset, model)
+    sample = loaders.some_pairs(path, version, dataset, model, tuple(everything[i] for i in
+                                                                     seeded_rows(len(everything), 0)))
+    ids, modalities = sample.item_ids, list(sample.vectors)
     texts = loaders.items(path, version, dataset).set_index("item_id")["text"].reindex(ids)
     record = loaders.model_record(path, version, model)
-    result = compute_metrics({m: v[rows] for m, v in full.vectors.items()}, modalities, float(record["logit_scale"]),
+    result = compute_metrics(sample.vectors, modalities, float(record["logit_scale"]),
                              None if texts.isna().all() else texts.fillna("").tolist(), clusters=min(10, len(ids)),
                              logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
-    return {**result, "source": "computed" if len(ids) == len(full) else f"computed on {len(ids)} sampled pairs"}
+    return {**result, "source": "computed" if len(ids) == len(everything) else f"computed on {len(ids)} sampled pairs"}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -323,20 +323,28 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
     stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.LANDSCAPE, f"{first}_{second}")
     if stored is not None and whole(key, model):
         return {**stored, "source": "store"}
-    ids, blocks = vectors(key, model)
-    rows = np.arange(len(ids))
-    if len(rows) > LANDSCAPE_PAIRS:
-        rows = np.sort(np.random.default_rng(key.seed).choice(len(rows), LANDSCAPE_PAIRS, replace=False))
+    ids, blocks = sample(key, model, LANDSCAPE_PAIRS)
     scale = float(loaders.model_record(key.store, key.version, model)["logit_scale"])
-    result = loss_landscape(blocks[first][rows], blocks[second][rows], scale)
-    return {**result, "source": f"computed on {len(rows)} pairs in view"}
+    result = loss_landscape(blocks[first], blocks[second], scale)
+    return {**result, "source": f"computed on {len(ids)} pairs in view"}
 
 
-def sample_rows(key: ViewKey, n: int) -> np.ndarray:
-    """Rows of the view's seeded sample of at most METRICS_SAMPLE pairs (all rows when fewer), in order."""
-    if n <= METRICS_SAMPLE:
+def seeded_rows(n: int, seed: int, size: int | None = None) -> np.ndarray:
+    """Rows of a seeded sample of at most `size` (METRICS_SAMPLE) of n pairs (all rows when fewer), in order."""
+    size = METRICS_SAMPLE if size is None else size
+    if n <= size:
         return np.arange(n)
-    return np.sort(np.random.default_rng(key.seed).choice(n, METRICS_SAMPLE, replace=False))
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def sample(key: ViewKey, model: str, size: int | None = None) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Item ids and normalised embeddings of the view's seeded sample of at most `size` (METRICS_SAMPLE) pairs
+    (rows seeded_rows(n, key.seed, size) of compute.vectors), read by key: the cost of the sample, not the dataset."""
+    ids = item_ids(key, model)
+    pairs = loaders.some_pairs(key.store, key.version, key.dataset, model,
+                               tuple(ids[i] for i in seeded_rows(len(ids), key.seed, size)))
+    return pairs.item_ids, pairs.vectors
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -350,15 +358,13 @@ def view_summary(key: ViewKey, model: str) -> dict:
     stored = loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.METRICS, "summary")
     if stored is not None and stored.get("n") == len(item_ids(key, model)) and whole(key, model):
         return {**stored, "source": "store"}
-    ids, blocks = vectors(key, model)
-    rows = sample_rows(key, len(ids))
-    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"].reindex(
-        [ids[i] for i in rows])
+    ids, blocks = sample(key, model)
+    texts = loaders.items(key.store, key.version, key.dataset).set_index("item_id")["text"].reindex(ids)
     record = loaders.model_record(key.store, key.version, model)
-    result = compute_metrics({m: v[rows] for m, v in blocks.items()}, list(blocks), float(record["logit_scale"]),
+    result = compute_metrics(blocks, list(blocks), float(record["logit_scale"]),
                              None if texts.isna().all() else texts.fillna("").astype(str).tolist(),
-                             clusters=min(10, len(rows)), logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
-    return {**result, "source": f"computed on {len(rows)} pairs in view"}
+                             clusters=min(10, len(ids)), logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
+    return {**result, "source": f"computed on {len(ids)} pairs in view"}
 
 
 def pair_metrics(key: ViewKey, model: str) -> pd.DataFrame:

@@ -32,11 +32,9 @@ def _check(key: ViewKey, model: str) -> None:
 def _pairs(key: ViewKey, model: str) -> tuple[np.ndarray, np.ndarray, float]:
     """The first two modalities of the view's pairs (a seeded sample of at most METRICS_SAMPLE) and the scale."""
     _check(key, model)
-    ids, blocks = compute.vectors(key, model)
-    rows = compute.sample_rows(key, len(ids))
-    first, second = list(blocks.values())[:2]
+    first, second = list(compute.sample(key, model)[1].values())[:2]
     scale = float(loaders.model_record(key.store, key.version, model)["logit_scale"])
-    return first[rows], second[rows], scale
+    return first, second, scale
 
 
 def analysis(key: ViewKey, model: str) -> dict:

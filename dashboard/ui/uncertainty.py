@@ -7,7 +7,6 @@ Tables name their columns as dashboard.metrics_table does.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -32,9 +31,7 @@ def _terms(source: Source, model: str, ids: list[str]) -> ItemTerms:
     """Per-item terms of the model on the metrics sample of `ids` (in that order); only the sample's embeddings are
     read (loaders.some_pairs)."""
     key, store, version, seed = source
-    if len(ids) > compute.METRICS_SAMPLE:
-        ids = [ids[i] for i in np.sort(np.random.default_rng(seed).choice(len(ids), compute.METRICS_SAMPLE,
-                                                                         replace=False))]
+    ids = [ids[i] for i in compute.seeded_rows(len(ids), seed)]
     scale = float(loaders.model_record(store, version, model)["logit_scale"])
     return every_pair_terms(loaders.some_pairs(store, version, key.dataset, model, tuple(ids)).vectors, scale)
 

@@ -17,6 +17,7 @@ from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.ordering import principal_order
 from dashboard.errors import GapscopeError
 from dashboard.figures.heatmap import similarity_blocks
+from dashboard.metrics import compute_metrics
 from dashboard.store import artifacts
 from dashboard.precompute import precompute
 from dashboard.store import Store
@@ -144,3 +145,36 @@ def test_compare_streams_the_other_models_block_means_in_the_first_models_order(
                              ordering="ordered by PC 1 of synth-a")
     assert (other.row_items, other.labels, other.ordering) == (live.row_items, live.labels, live.ordering)
     np.testing.assert_allclose(other.matrix, live.matrix, rtol=0, atol=2e-6)
+
+
+def test_metrics_and_landscape_of_an_unsummarised_view_read_only_their_sample(app, stored, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    path, store = stored
+    monkeypatch.setattr(compute, "METRICS_SAMPLE", 200)
+    monkeypatch.setattr(compute, "LANDSCAPE_PAIRS", 200)  # the same seeded rows as the metrics sample
+    key = ViewKey.whole(path, loaders.store_version(path) + 13.0, "synthetic")
+    ids = compute.item_ids(key, "synth-a")
+    sample = [ids[i] for i in compute.seeded_rows(len(ids), key.seed)]
+    assert len(sample) == 200
+    copy = tmp_path / "sampled-only"
+    shutil.copytree(path, copy)
+    writer = Store.open(copy, read_only=False)
+    with writer._db(write=True) as con:
+        con.execute("DELETE FROM artifacts WHERE (kind = ? AND key = 'summary') OR kind = ?",
+                    [artifacts.METRICS, artifacts.LANDSCAPE])
+    kept = ", ".join(f"'{i}'" for i in sample)
+    writer._vectors.open(writer._table("synthetic", "synth-a")).update(where=f"item_id NOT IN ({kept})",
+                                                                        values={"vector": [0.0] * 24})
+    with pytest.raises(GapscopeError, match="zero or non-finite"):
+        normalised_pairs(Store.open(copy), "synthetic", "synth-a")
+    for page in ("compare", "gap"):
+        no_errors(app(page, store=str(copy), n="0"))
+    zeroed = ViewKey.whole(str(copy), loaders.store_version(str(copy)), "synthetic")
+    summary = compute.view_summary(zeroed, "synth-a")
+    assert (summary["source"], summary["n"]) == ("computed on 200 pairs in view", 200)
+    paired = normalised_pairs(store, "synthetic", "synth-a")
+    rows = pd.Index(paired.item_ids).get_indexer(sample)
+    live = compute_metrics({m: v[rows] for m, v in paired.vectors.items()}, list(paired.vectors),
+                           float(store.model("synth-a")["logit_scale"]), None, clusters=10, bootstrap=0)
+    assert summary["gap_distance"] == live["gap_distance"] and summary["loss"] == live["loss"]
+    assert compute.landscape(zeroed, "synth-a", "image", "text")["source"] == "computed on 200 pairs in view"
