@@ -6,7 +6,8 @@ UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("
 ("closed") with how faithful each is (metrics key "faithfulness": pair neighbourhood preservation of the first two
 modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, the loss
 landscape of the first modality pair, the per-pair similarities and ranks of the SQL `pairs` view, the whole
-dataset's heatmap in PC 1 order with its pair cosines (dashboard.stored_heatmap), and the search indices (an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
+dataset's heatmap in PC 1 order with its pair cosines (dashboard.stored_heatmap), Compare's heatmaps of the model
+in every other model's PC 1 order and theirs in its order (dashboard.streamed_heatmap), and the search indices (an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
 UMAP and t-SNE are skipped when asked (the dashboard computes them on demand).
 """
 
@@ -25,6 +26,7 @@ from dashboard.sql.figures import figures_of
 from dashboard.store import Store, artifacts
 from dashboard.store.store import Paired
 from dashboard.stored_heatmap import store_views
+from dashboard.streamed_heatmap import store_compared
 
 CLUSTER_K = 10
 FAITHFULNESS_KEY = "faithfulness"  # kind "metrics": {projection key: pair preservation and trustworthiness}
@@ -116,4 +118,5 @@ def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsn
     landscape = loss_landscape(paired.vectors[first], paired.vectors[second], scale)
     store.put_json(dataset, model, artifacts.LANDSCAPE, f"{first}_{second}", landscape)
     store_views(store, dataset, model)
+    store_compared(store, dataset, model)
     store.index_vectors(dataset, model)

@@ -121,7 +121,7 @@ def pair_scatter(points: pd.DataFrame, cosine: pd.Series | None = None, lines: b
     """Scatter of projected points (item_id, modality, x, y; optional text) with lines between pair members above
     the markers; the selected items (`highlight`) drawn on top of dimmed markers."""
     ids = [str(i) for i in (ids if ids is not None else points["item_id"].drop_duplicates())]
-    modalities = list(dict.fromkeys(points["modality"]))
+    modalities = [str(m) for m in points["modality"].unique().tolist()]  # in order of appearance
     xy, present = _coordinates(points, modalities, ids)
     picked = None if not highlight else np.flatnonzero(pd.Index(ids).isin(list(highlight)))
     captions = _captions(points, ids)

@@ -11,6 +11,9 @@ kind "pairs",      key "figures:<modality>,..."       Parquet: the SQL pairs vie
 kind "heatmap",    key "order:<variant>", "matrix:<variant>"
                    Parquet: the whole dataset's PC 1 order with pair cosines, and its heatmap's block means
                    (dashboard.stored_heatmap); variant "gap" or "closed".
+kind "heatmap",    key "compared:<first model>"     Parquet: Compare's block means of this model in the first
+                   model's PC 1 order; key "compared-ids:<first model>" JSON: their rows' count and SHA-256
+                   (dashboard.streamed_heatmap).
 """
 
 METRICS = "metrics"
@@ -39,3 +42,8 @@ def pair_figures_key(modalities: list[str]) -> str:
 def heatmap_key(part: str, closed: bool = False) -> str:
     """Artefact key of a stored heatmap part ("order" or "matrix")."""
     return f"{part}:{'closed' if closed else 'gap'}"
+
+
+def compared_key(first: str, ids: bool = False) -> str:
+    """Artefact key of a model's compared heatmap in the PC 1 order of `first` (or of its rows' digest)."""
+    return f"compared{'-ids' if ids else ''}:{first}"

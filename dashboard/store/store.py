@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dashboard.errors import GapscopeError
 from dashboard.store import metadata, schema
@@ -314,11 +315,12 @@ class Store:
         return Paired(order, vectors)
 
     def _ordinals(self, dataset: str, ids: list[str]) -> np.ndarray:
-        """Indices that sort `ids` by item ordinal (unknown items last)."""
-        ordinal = self.query("SELECT item_id, ordinal FROM items WHERE dataset = ?", [dataset])
-        lookup = dict(zip(ordinal["item_id"], ordinal["ordinal"]))
-        keys = np.array([lookup.get(i, np.iinfo(np.int64).max) for i in ids], dtype=np.int64)
-        return np.argsort(keys, kind="stable")
+        """Indices that sort `ids` by item ordinal (unknown items last; ties keep their order), looked up in Arrow."""
+        with self._db() as con:
+            known = con.sql("SELECT item_id, ordinal FROM items WHERE dataset = ?", params=[dataset]).arrow().read_all()
+        where = pc.index_in(pa.array(ids, pa.string()), value_set=known.column("item_id"))
+        ordinal = pc.take(known.column("ordinal"), where).fill_null(np.iinfo(np.int64).max)
+        return np.argsort(ordinal.to_numpy().astype(np.int64), kind="stable")
 
     def pairs(self, dataset: str, model: str, modalities: list[str] | None = None,
               item_ids: list[str] | None = None, transform: Callable[[np.ndarray, str], np.ndarray] | None = None

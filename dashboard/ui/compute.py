@@ -29,10 +29,10 @@ from dashboard.analysis import clustering, projection
 from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.ordering import principal_order
 from dashboard.errors import GapscopeError
-from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, similarity_blocks
+from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, heatmap_from_matrix, similarity_blocks
 from dashboard.store import artifacts
 from dashboard.stored_heatmap import ORDERING, heatmap_of, pair_cosine
-from dashboard.streamed_heatmap import streamed_heatmap
+from dashboard.streamed_heatmap import compared_ordering, ids_digest, streamed_heatmap
 from dashboard.ui import loaders
 from dashboard.ui.state import ViewKey
 
@@ -107,7 +107,7 @@ def stored_view(key: ViewKey, model: str, closed: float = 0.0) -> pd.DataFrame |
     frame = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.HEATMAP,
                                    artifacts.heatmap_key("order", bool(closed)))
     ids = item_ids(key, model)
-    if frame is None or len(frame) != len(ids) or set(frame["item_id"]) != set(ids):
+    if frame is None or len(frame) != len(ids) or set(frame["item_id"].tolist()) != set(ids):
         return None
     return frame
 
@@ -187,22 +187,37 @@ def positions(key: ViewKey, model: str) -> pd.Index:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def common_ids(key: ViewKey, models: tuple[str, ...]) -> list[str]:
     """Items in view that every one of `models` embedded, in view order."""
-    sets = [set(item_ids(key, m)) for m in models]
-    return [i for i in view_ids(key) if all(i in s for s in sets)]
+    common = set.intersection(*(set(item_ids(key, m)) for m in models))
+    return [i for i in view_ids(key) if i in common]
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def compared_heatmap(key: ViewKey, model: str, models: tuple[str, ...]) -> HeatmapData:
     """The heatmap of the items every compared model embedded, the same rows in every model: item by item, or block
-    means in the PC 1 order of the first model (the others' streamed from the store, dashboard/streamed_heatmap.py)."""
+    means in the PC 1 order of the first model (the others' stored at precompute for the whole dataset, else streamed
+    from the store: dashboard/streamed_heatmap.py)."""
     ids, ordering = common_ids(key, models), "given order"
     if len(ids) * modality_count(key) > MAX_SIDE:
         common = set(ids)
-        ids, ordering = [i for i in principal_ids(key, models[0]) if i in common], f"ordered by PC 1 of {models[0]}"
-        if model != models[0]:  # block means read batch by batch: this model's embeddings are not held
-            return streamed_heatmap(loaders.open_store(key.store, key.version), key.dataset, model, ids,
-                                    loaders.modalities(key.store, key.version, key.dataset), ordering)
+        ids, ordering = [i for i in principal_ids(key, models[0]) if i in common], compared_ordering(models[0])
+        if model != models[0]:  # stored, or block means read batch by batch: this model's embeddings are not held
+            stored = stored_compared(key, model, models[0], ids)
+            return stored if stored is not None else streamed_heatmap(
+                loaders.open_store(key.store, key.version), key.dataset, model, ids,
+                loaders.modalities(key.store, key.version, key.dataset), ordering)
     return heatmap(key, model, False, positions(key, model).get_indexer(ids), None, ordering)
+
+
+def stored_compared(key: ViewKey, model: str, first: str, ids: list[str]) -> HeatmapData | None:
+    """The store's heatmap of `model` in the PC 1 order of `first` when it was computed for exactly these rows."""
+    if loaders.artifact_json(key.store, key.version, key.dataset, model, artifacts.HEATMAP,
+                             artifacts.compared_key(first, ids=True)) != ids_digest(ids):
+        return None
+    matrix = loaders.artifact_frame(key.store, key.version, key.dataset, model, artifacts.HEATMAP,
+                                    artifacts.compared_key(first))
+    return None if matrix is None else heatmap_from_matrix(
+        matrix.to_numpy(dtype=np.float32), ids, loaders.modalities(key.store, key.version, key.dataset),
+        compared_ordering(first))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -22,6 +22,7 @@ from dashboard.store import artifacts
 from dashboard.precompute import precompute
 from dashboard.store import Store
 from dashboard.stored_heatmap import ORDERING, normalised_pairs, pair_cosine
+from dashboard.streamed_heatmap import streamed_heatmap
 from dashboard.synthetic import build_synthetic_store
 from dashboard.ui import compute, loaders
 from dashboard.ui.state import ViewKey
@@ -61,7 +62,8 @@ def test_whole_dataset_heatmap_and_cosines_come_from_the_store_without_embedding
     path, store = stored
     heat, cosines = _live(store, "synth-a", bool(closed))
     kinds = store.artifacts().query("kind == 'heatmap' and model == 'synth-a'")["key"].tolist()
-    assert sorted(kinds) == ["matrix:closed", "matrix:gap", "order:closed", "order:gap"]
+    assert sorted(kinds) == ["compared-ids:synth-b", "compared:synth-b", "matrix:closed", "matrix:gap",
+                             "order:closed", "order:gap"]
     version = loaders.store_version(path) + closed + 0.5  # a fresh cache entry for this test's reads
     key = ViewKey.whole(path, version, "synthetic")
     ids = compute.item_ids(key, "synth-a")
@@ -133,16 +135,50 @@ def test_explore_and_gap_draw_the_whole_dataset_without_reading_an_embedding(app
     assert any("zero or non-finite" in e.value for e in zoomed.error)
 
 
-def test_compare_streams_the_other_models_block_means_in_the_first_models_order(stored) -> None:
+def _in_order(model: str, store, order: list[str], ordering: str):
+    """The in-memory block means of `model` on the items of `order`, in that order."""
+    paired = normalised_pairs(store, "synthetic", model)
+    return similarity_blocks(paired.vectors, paired.item_ids, pd.Index(paired.item_ids).get_indexer(order),
+                             ordering=ordering)
+
+
+def test_compare_reads_each_models_block_means_in_the_others_order_as_streamed_at_precompute(stored,
+                                                                                           tmp_path: Path) -> None:
     path, store = stored
+    modalities = store.dataset("synthetic")["modalities"]
+    keys = set(store.artifacts().query("kind == 'heatmap'")[["model", "key"]].itertuples(index=False, name=None))
+    assert {("synth-b", "compared:synth-a"), ("synth-a", "compared:synth-b"),
+            ("synth-b", "compared-ids:synth-a"), ("synth-a", "compared-ids:synth-b")} <= keys
     key = ViewKey.whole(path, loaders.store_version(path) + 11.0, "synthetic")
+    for first, other in (("synth-a", "synth-b"), ("synth-b", "synth-a")):
+        ordering = f"ordered by PC 1 of {first}"
+        lead = compute.compared_heatmap(key, first, (first, other))
+        _same(lead, replace(_live(store, first, False)[0], ordering=ordering))
+        order = [i for run in lead.row_items[:lead.block] for i in run]
+        got = compute.compared_heatmap(key, other, (first, other))
+        _same(got, streamed_heatmap(store, "synthetic", other, order, modalities, ordering))
+        live = _in_order(other, store, order, ordering)
+        assert (got.row_items, got.labels, got.ordering) == (live.row_items, live.labels, live.ordering)
+        np.testing.assert_allclose(got.matrix, live.matrix, rtol=0, atol=2e-6)
+    copy = tmp_path / "tampered"
+    shutil.copytree(path, copy)
+    writer = Store.open(copy, read_only=False)
+    matrix = writer.get_frame("synthetic", "synth-b", artifacts.HEATMAP, artifacts.compared_key("synth-a"))
+    writer.put_frame("synthetic", "synth-b", artifacts.HEATMAP, artifacts.compared_key("synth-a"), -matrix)
+    tampered = ViewKey.whole(str(copy), loaders.store_version(str(copy)), "synthetic")
+    shown = compute.compared_heatmap(tampered, "synth-b", ("synth-a", "synth-b"))  # read from the store
+    np.testing.assert_array_equal(shown.matrix, -matrix.to_numpy(np.float32))
+
+
+def test_compare_streams_the_block_means_of_a_view_the_store_has_no_heatmap_for(stored) -> None:
+    path, store = stored
+    key = ViewKey(path, loaders.store_version(path) + 12.0, "synthetic", n=600)  # 1,200 rows: aggregated
     first = compute.compared_heatmap(key, "synth-a", ("synth-a", "synth-b"))
-    other = compute.compared_heatmap(key, "synth-b", ("synth-a", "synth-b"))
-    _same(first, replace(_live(store, "synth-a", False)[0], ordering="ordered by PC 1 of synth-a"))
+    assert first.aggregated
     order = [i for run in first.row_items[:first.block] for i in run]
-    paired = normalised_pairs(store, "synthetic", "synth-b")
-    live = similarity_blocks(paired.vectors, paired.item_ids, pd.Index(paired.item_ids).get_indexer(order),
-                             ordering="ordered by PC 1 of synth-a")
+    assert len(order) == 600
+    other = compute.compared_heatmap(key, "synth-b", ("synth-a", "synth-b"))
+    live = _in_order("synth-b", store, order, "ordered by PC 1 of synth-a")
     assert (other.row_items, other.labels, other.ordering) == (live.row_items, live.labels, live.ordering)
     np.testing.assert_allclose(other.matrix, live.matrix, rtol=0, atol=2e-6)
 
@@ -163,8 +199,9 @@ def test_metrics_and_landscape_of_an_unsummarised_view_read_only_their_sample(ap
         con.execute("DELETE FROM artifacts WHERE (kind = ? AND key = 'summary') OR kind = ?",
                     [artifacts.METRICS, artifacts.LANDSCAPE])
     kept = ", ".join(f"'{i}'" for i in sample)
-    writer._vectors.open(writer._table("synthetic", "synth-a")).update(where=f"item_id NOT IN ({kept})",
-                                                                        values={"vector": [0.0] * 24})
+    for model in ("synth-a", "synth-b"):  # Compare's other heatmap is stored: it reads no whole model either
+        writer._vectors.open(writer._table("synthetic", model)).update(where=f"item_id NOT IN ({kept})",
+                                                                      values={"vector": [0.0] * 24})
     with pytest.raises(GapscopeError, match="zero or non-finite"):
         normalised_pairs(Store.open(copy), "synthetic", "synth-a")
     for page in ("compare", "gap"):
