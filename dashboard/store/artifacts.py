@@ -1,4 +1,5 @@
-"""Names of the artefacts a store keeps (computed once, at ingest or import, read by the dashboard).
+"""Names of the artefacts a store keeps (computed once, at ingest or import, read by the dashboard); payloads over
+64 KB are files beside the metadata (dashboard/store/payloads.py).
 
 kind "metrics",    key "summary"                     JSON: the `gapscope metrics` object with default options.
 kind "metrics",    key "faithfulness"                JSON: pair preservation and trustworthiness per projection key.

@@ -75,8 +75,8 @@ def store_version(path: str) -> float:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def open_store(path: str, version: float) -> Store:
-    """The store, opened read-only."""
-    return Store.open(path, read_only=True)
+    """The store at one version, opened read-only as a snapshot (its dataset and model records read once)."""
+    return Store.open(path, read_only=True, snapshot=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

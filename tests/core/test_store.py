@@ -140,3 +140,21 @@ def test_some_pairs_read_only_the_items_asked_for(tmp_path: Path, monkeypatch) -
     np.testing.assert_allclose(some.vectors["image"], normalize(vectors[rows]), rtol=1e-6)
     np.testing.assert_allclose(some.vectors["text"], normalize(vectors[rows]), rtol=1e-6)
     assert store.some_pairs("d", "m", ["absent"]).item_ids == []
+
+
+def test_a_snapshot_keeps_the_records_it_read_and_hands_out_copies(tmp_path: Path) -> None:
+    writer = Store.create(tmp_path / "s")
+    writer.add_dataset("d", ["image", "text"], description="first")
+    writer.add_model("m", ["image", "text"], 4, 10.0)
+    snapshot, live = Store.open(tmp_path / "s", snapshot=True), Store.open(tmp_path / "s")
+    assert snapshot.dataset("d")["description"] == live.dataset("d")["description"] == "first"
+    assert snapshot.model("m")["logit_scale"] == 10.0
+    snapshot.dataset("d")["modalities"].append("audio")  # a copy: the snapshot's record is unchanged
+    writer.add_dataset("d", ["image", "text"], description="second")
+    writer.add_model("m", ["image", "text"], 4, 20.0)
+    assert snapshot.dataset("d") == {**live.dataset("d"), "description": "first"}
+    assert (snapshot.model("m")["logit_scale"], live.model("m")["logit_scale"]) == (10.0, 20.0)
+    assert Store.open(tmp_path / "s", snapshot=True).model("m")["logit_scale"] == 20.0
+    with pytest.raises(GapscopeError, match="dataset 'x': not in store"):
+        snapshot.dataset("x")
+    assert Store.open(tmp_path / "s", read_only=False, snapshot=True)._records is None  # writers never keep them
