@@ -160,6 +160,16 @@ def heatmap(key: ViewKey, model: str, closed: float, order: np.ndarray | tuple[i
     return similarity_blocks(blocks, ids, None if order is None else np.asarray(order), window, ordering=ordering)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def items_heatmap(key: ViewKey, model: str, ids: tuple[str, ...]) -> HeatmapData:
+    """The heatmap of some items of the dataset in the given order (a sweep's steps; those the model embedded),
+    their embeddings read by key: the cost of the items, not of the dataset."""
+    pairs = loaders.some_pairs(key.store, key.version, key.dataset, model, ids)
+    position = {item: k for k, item in enumerate(pairs.item_ids)}
+    order = np.array([position[i] for i in ids if i in position], dtype=np.int64)
+    return similarity_blocks(pairs.vectors, pairs.item_ids, order, ordering="given order")
+
+
 def _stored_heatmap(key: ViewKey, model: str, closed: float) -> HeatmapData | None:
     """The store's heatmap of the whole dataset in PC 1 order (None when the view has none)."""
     ordered = stored_view(key, model, closed)

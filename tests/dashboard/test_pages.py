@@ -148,6 +148,21 @@ def test_augmentations_on_a_plain_dataset_explains(app) -> None:
     assert "no augmentation sweep" in at.info[0].value
 
 
+def test_augmentations_shows_the_first_items_of_a_large_plain_dataset_exactly(app, tmp_path) -> None:
+    from dashboard.synthetic import build_synthetic_store
+    store = build_synthetic_store(tmp_path / "plain", n=700, dim=8)
+    at = app("augmentations", store=str(tmp_path / "plain"), models="synth-a")
+    no_errors(at)
+    assert "first 200 items" in at.info[0].value
+    z = array(plotly_figures(at)[0]["data"][0]["z"])
+    ids = store.items("synthetic")["item_id"].tolist()[:200]
+    paired = store.pairs("synthetic", "synth-a", item_ids=ids)
+    order = [paired.item_ids.index(i) for i in ids]
+    stacked = np.concatenate([paired.vectors[m][order] for m in ("image", "text")])
+    stacked /= np.linalg.norm(stacked, axis=1, keepdims=True)
+    np.testing.assert_allclose(z, stacked @ stacked.T, atol=1e-5)  # 400 x 400: every cell, in item order
+
+
 def test_gap_page_adds_the_sigmoid_loss_of_a_model_with_a_logit_bias(app, tmp_path) -> None:
     from dashboard.analysis.sigmoid_loss import sigmoid_loss
     from dashboard.synthetic import build_synthetic_store
