@@ -7,7 +7,8 @@ clusters, landscape too; slow at 100k). Then, with all N items in view (sample s
 * every page (app.py's navigation, switched to the page) runs in its own worker process under Streamlit's AppTest:
   "imports s" = importing the dashboard's modules (dashboard.ui, every page's imports: paid once per server
   process, before any page), then the first run of the page (caches filled: its first load on a running server)
-  and the rerun a user waits for after moving a widget; "MB sent" = bytes of the element messages of the rerun (what Streamlit sends to the browser);
+  and the rerun a user waits for after moving a widget; "MB sent" = bytes of the element messages of the rerun
+  (what Streamlit sends to the browser);
   "VmHWM" = peak resident memory of that worker (/proc/self/status; ru_maxrss would inherit the parent's peak);
 * a real `streamlit run app.py` is opened in headless Chromium (Playwright): the time until Explore's linked view
   is drawn ("first draw"), the median time from moving the mouse onto a heatmap cell to the hover panel showing

@@ -7,7 +7,8 @@ UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("
 modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, the loss
 landscape of the first modality pair, the per-pair similarities and ranks of the SQL `pairs` view, the whole
 dataset's heatmap in PC 1 order with its pair cosines (dashboard.stored_heatmap), Compare's heatmaps of the model
-in every other model's PC 1 order and theirs in its order (dashboard.streamed_heatmap), and the search indices (an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
+in every other model's PC 1 order and theirs in its order (dashboard.streamed_heatmap), and the search indices
+(an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
 UMAP and t-SNE are skipped when asked (the dashboard computes them on demand). Afterwards the payload files no
 artefact names any more (those it replaced) are deleted (dashboard/store/payloads.py).
 """

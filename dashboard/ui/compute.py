@@ -164,10 +164,8 @@ def heatmap(key: ViewKey, model: str, closed: float, order: np.ndarray | tuple[i
 def items_heatmap(key: ViewKey, model: str, ids: tuple[str, ...]) -> HeatmapData:
     """The heatmap of some items of the dataset in the given order (a sweep's steps; those the model embedded),
     their embeddings read by key: the cost of the items, not of the dataset."""
-    pairs = loaders.some_pairs(key.store, key.version, key.dataset, model, ids)
-    position = {item: k for k, item in enumerate(pairs.item_ids)}
-    order = np.array([position[i] for i in ids if i in position], dtype=np.int64)
-    return similarity_blocks(pairs.vectors, pairs.item_ids, order, ordering="given order")
+    pairs = loaders.some_pairs(key.store, key.version, key.dataset, model, ids)  # in the order of `ids`
+    return similarity_blocks(pairs.vectors, pairs.item_ids, ordering="given order")
 
 
 def _stored_heatmap(key: ViewKey, model: str, closed: float) -> HeatmapData | None:
@@ -327,16 +325,15 @@ def metrics_summary(path: str, version: float, dataset: str, model: str) -> dict
     stored = loaders.artifact_json(path, version, dataset, model, artifacts.METRICS, "summary")
     if stored is not None:
         return {**stored, "source": "store"}
-    everything = loaders.paired_ids(path, version, dataset, model)
-    sample = loaders.some_pairs(path, version, dataset, model, tuple(everything[i] for i in
-                                                                     seeded_rows(len(everything), 0)))
-    ids, modalities = sample.item_ids, list(sample.vectors)
+    key = ViewKey.whole(path, version, dataset)
+    ids, blocks = sample(key, model)
     texts = loaders.items(path, version, dataset).set_index("item_id")["text"].reindex(ids)
     record = loaders.model_record(path, version, model)
-    result = compute_metrics(sample.vectors, modalities, float(record["logit_scale"]),
+    result = compute_metrics(blocks, list(blocks), float(record["logit_scale"]),
                              None if texts.isna().all() else texts.fillna("").tolist(), clusters=min(10, len(ids)),
                              logit_bias=logit_bias_of(record), bootstrap=DEFAULT_B)
-    return {**result, "source": "computed" if len(ids) == len(everything) else f"computed on {len(ids)} sampled pairs"}
+    whole_dataset = len(ids) == len(item_ids(key, model))
+    return {**result, "source": "computed" if whole_dataset else f"computed on {len(ids)} sampled pairs"}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
