@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+import pyarrow as pa
 
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
@@ -76,7 +77,7 @@ class Plan:
     modalities: list[str]
     appender: EmbeddingAppender
     records: list[Record]
-    item_ids: list[str]
+    item_ids: pa.Array
     work: list[tuple[int, Record]]
     report: IngestReport
 
@@ -150,7 +151,7 @@ def make_plan(store_path: str | Path, source: DatasetSource, encoder: Encoder, m
         writer.register(store, dataset, source, kind, origin, encoder, options.config)
         appender = store.embedding_appender(dataset, encoder.name)
     records = list(source.records()) if records is None else records
-    item_ids = [r.item_id for r in records]
+    item_ids = pa.array([r.item_id for r in records], pa.string())
     chosen = select(records, options.limit, options.sample, options.seed)
     work = pending(source, chosen, modalities, appender.stored)
     report = IngestReport(str(store.path), dataset, encoder.name, engine, len(chosen), len(chosen) - len(work))
@@ -187,7 +188,7 @@ class BatchSink:
         timing.model, timing.wait = timing.model + model, timing.wait + wait
         timing.batches += 1
         report.embedded += len(batch.positions)
-        report.bad += [{"item_id": self.plan.item_ids[k], "reason": why} for k, why in batch.bad]
+        report.bad += [{"item_id": self.plan.item_ids[k].as_py(), "reason": why} for k, why in batch.bad]
         self.bar.update(len(batch))
 
     def __exit__(self, *exc: object) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
+import pyarrow as pa
 
 from ingest.base import BadItem, DatasetSource, Encoder, Record
 
@@ -125,14 +126,22 @@ def prepare_batch(source: DatasetSource, encoder: Encoder, chunk: list[tuple[int
     return batch
 
 
-def encode_batch(encoder: Encoder, batch: Batch, item_ids: list[str]) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Embeddings of a collated batch, by modality, with their item ids (`item_ids`: the run's, by position; a
-    stacked tensor goes in as it is)."""
+def encode_batch(encoder: Encoder, batch: Batch,
+                 item_ids: pa.Array | Mapping[int, str]) -> dict[str, tuple[pa.Array, np.ndarray]]:
+    """Embeddings of a collated batch, by modality, with their item ids as Arrow strings (`item_ids`: the run's by
+    position, as an Arrow array taken from, or a mapping; a stacked tensor goes in as it is)."""
     out = {}
     for modality, rows in batch.rows.items():
         vectors = np.asarray(encoder.encode(modality, batch.inputs[modality]), dtype=np.float32)
-        out[modality] = ([item_ids[k] for k in batch.positions[rows]], vectors)
+        out[modality] = (ids_at(item_ids, batch.positions[rows]), vectors)
     return out
+
+
+def ids_at(item_ids: pa.Array | Mapping[int, str], positions: np.ndarray) -> pa.Array:
+    """The item ids at some positions of a run, as an Arrow string array."""
+    if isinstance(item_ids, pa.Array):
+        return item_ids.take(pa.array(np.asarray(positions, dtype=np.int64)))
+    return pa.array([item_ids[int(k)] for k in positions], pa.string())
 
 
 def collate(items: list[Prepared]) -> Batch:

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pyarrow as pa
 
 from ingest.base import DatasetSource, Encoder, Record
 from ingest.plan import (BatchSink, ModelFactory, Options, Plan, configure, embed_modalities, finish, frozen_gc,
                          make_plan)
-from ingest.prepare import Batch, Prepared, Preparer, collate, encode_batch, model_input, reason
+from ingest.prepare import Batch, Prepared, Preparer, collate, encode_batch, ids_at, model_input, reason
 from ingest.report import IngestReport
 
 
@@ -65,8 +66,8 @@ class EncodeBatch:
         out["thumbnail"] = _objects([p.thumbnail or b"" for p in prepared])
         out["bad"] = _objects([p.bad or "" for p in prepared])
         for modality in self.modalities:
-            ids, matrix = vectors.get(modality, ([], np.zeros((0, self.encoder.dim), np.float32)))
-            rows = np.array([index[i] for i in ids], dtype=np.int64)
+            ids, matrix = vectors.get(modality, (pa.array([], pa.string()), np.zeros((0, self.encoder.dim), np.float32)))
+            rows = np.array([index[i] for i in ids.to_pylist()], dtype=np.int64)
             out[f"has_{modality}"] = np.zeros(len(prepared), dtype=bool)
             out[f"has_{modality}"][rows] = True
             out[f"vec_{modality}"] = np.zeros((len(prepared), self.encoder.dim), dtype=np.float32)
@@ -95,7 +96,7 @@ def _objects(values: list[Any]) -> np.ndarray:
     return array
 
 
-def _results(batch: dict[str, np.ndarray], modalities: list[str], item_ids: list[str]) -> tuple[Batch, dict]:
+def _results(batch: dict[str, np.ndarray], modalities: list[str], item_ids: pa.Array) -> tuple[Batch, dict]:
     """One result batch as the local engine's Batch (good positions, thumbnails, bad items, decode seconds) and its
     embeddings by modality (ids, matrix)."""
     positions = np.asarray(batch["position"], dtype=np.int64)
@@ -104,7 +105,7 @@ def _results(batch: dict[str, np.ndarray], modalities: list[str], item_ids: list
     for modality in modalities:
         has = np.asarray(batch[f"has_{modality}"], dtype=bool)
         if has.any():
-            vectors[modality] = ([item_ids[k] for k in positions[has]], np.asarray(batch[f"vec_{modality}"])[has])
+            vectors[modality] = (ids_at(item_ids, positions[has]), np.asarray(batch[f"vec_{modality}"])[has])
     thumbnails = [bytes(t) or None for t in batch["thumbnail"][~bad]]
     failed = [(int(k), str(why)) for k, why in zip(positions[bad], batch["bad"][bad])]
     return Batch(positions[~bad], thumbnails, {}, {}, failed, float(np.sum(batch["decode_s"]))), vectors

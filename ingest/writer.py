@@ -3,15 +3,16 @@
 `BatchWriter` takes encoded batches from the engine and commits them from its own thread, so no store commit sits on
 the model's path. Several batches go into one commit: a group waits (at most MAX_SECONDS from its first batch) until
 it has MIN_ITEMS items, then takes whatever else is queued already, up to MAX_ITEMS; so a commit is 0.1 s of work or
-more (each DuckDB commit opens the file anew, ~50 ms of CPU, so that readers in other processes get their turn
-between commits), groups follow the stream's pace (one commit's backlog), and the last one, after the stream ends,
-is small. The first group takes what is queued without waiting, so vectors start to go in early. Each group goes in
-as the items first (one DuckDB transaction; items already present are kept), then every modality's vectors in one
-LanceDB append through the run's EmbeddingAppender (keys already stored are left out). An item counts as done only
-once its vectors are committed, so a run killed anywhere loses the uncommitted group, the next run re-embeds it, and
-every item ends up in the store exactly once. The two commits of a group run in order on two threads, so group k+1's
-items go in while group k's vectors are appended (items committed ahead of their vectors are simply not done yet).
-Items go to DuckDB as one Arrow table per group.
+more, groups follow the stream's pace (one commit's backlog), and the last one, after the stream ends, is small. The
+first group takes what is queued without waiting, so vectors start to go in early. Each group goes in as the items
+first (one DuckDB transaction through the run's ItemAppender, whose connection is kept across commits for at most
+a second and let go when the writer has waited IDLE_SECONDS for work: dashboard.store.item_appender; items already
+present are kept), then every modality's vectors in one LanceDB append through the run's EmbeddingAppender (keys
+already stored are left out). An item counts as done only once its vectors are committed, so a run killed anywhere
+loses the uncommitted group, the next run re-embeds it, and every item ends up in the store exactly once. The two
+commits of a group run in order on two threads, so group k+1's items go in while group k's vectors are appended
+(items committed ahead of their vectors are simply not done yet). Items go to DuckDB as one Arrow table per group,
+item ids to LanceDB as Arrow strings (no Python loop per item on the writer's path).
 """
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ MAX_ITEMS = 16384
 MIN_ITEMS = 8192
 MAX_SECONDS = 1.0
 QUEUED_BATCHES = 32
+IDLE_SECONDS = 0.25
 COMPACT_AFTER_COMMITS = 32
-Vectors = dict[str, tuple[list[str], np.ndarray]]
+Vectors = dict[str, tuple[pa.Array, np.ndarray]]
 Entry = tuple[np.ndarray, list[bytes | None], Vectors]
 
 
@@ -82,6 +84,7 @@ class BatchWriter:
                  max_items: int = MAX_ITEMS, max_seconds: float = MAX_SECONDS) -> None:
         self.store, self.dataset, self.records, self.appender, self.timing = store, dataset, records, appender, timing
         self.max_items, self.max_seconds = max_items, max_seconds
+        self.items = store.item_appender(dataset)
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
         self.vectors: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
@@ -103,6 +106,7 @@ class BatchWriter:
         self.queue.put(None)
         for thread in self.threads:
             thread.join()
+        self.items.release()
         self._raise()
 
     def __enter__(self) -> "BatchWriter":
@@ -144,7 +148,7 @@ class BatchWriter:
 
     def _gather(self) -> tuple[list[Entry], bool]:
         """The next group of batches (see the module docstring), and whether the stop sign came."""
-        first = self.queue.get()
+        first = self._next()
         if first is None:
             return [], True
         group, items, deadline = [first], len(first[0]), time.monotonic() + self.max_seconds
@@ -161,13 +165,21 @@ class BatchWriter:
             items += len(entry[0])
         return group, False
 
+    def _next(self) -> Entry | None:
+        """The next queued batch; the items connection is let go first when none comes within IDLE_SECONDS."""
+        try:
+            return self.queue.get(timeout=IDLE_SECONDS)
+        except queue.Empty:
+            self.items.release()
+            return self.queue.get()
+
     def _commit_items(self, group: list[Entry]) -> None:
         """The group's items in one DuckDB transaction (items already present are kept)."""
         started = time.perf_counter()
         positions = np.concatenate([entry[0] for entry in group])
         if len(positions):
             thumbnails = [t for entry in group for t in entry[1]]
-            self.store.append_items(self.dataset, items_table(self.records, positions, thumbnails))
+            self.items.append(items_table(self.records, positions, thumbnails))
         with self.lock:
             self.timing.write += time.perf_counter() - started
 

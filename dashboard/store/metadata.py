@@ -30,10 +30,15 @@ def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnec
             time.sleep(0.05)
 
 
+def open_connection(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection to the file, waiting up to LOCK_RETRY_SECONDS while another process holds its write lock."""
+    return _open(path, read_only, time.monotonic() + LOCK_RETRY_SECONDS)
+
+
 @contextlib.contextmanager
 def connect(path: Path, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a connection for one unit of work; writes commit as one transaction or not at all."""
-    con = _open(path, read_only, time.monotonic() + LOCK_RETRY_SECONDS)
+    con = open_connection(path, read_only)
     try:
         if read_only:
             yield con

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from dashboard.errors import GapscopeError
 from dashboard.store import metadata, payloads, schema
 from dashboard.store.appender import EmbeddingAppender
+from dashboard.store.item_appender import ItemAppender, insert_items
 from dashboard.store.validate import check_vectors
 from dashboard.store.vectors import READ_BATCH_ROWS, VectorTables, table_name
 
@@ -177,15 +178,18 @@ class Store:
 
     def append_items(self, dataset: str, items: pa.Table) -> int:
         """Add items given as Arrow in the table's layout (ITEM_COLUMNS, extra already JSON) in one transaction;
-        items already present are kept. No per-row conversion: the bulk path of an ingest. Returns the number added."""
-        if items.column_names != schema.ITEM_COLUMNS:
-            raise GapscopeError(f"items: append_items needs the columns {', '.join(schema.ITEM_COLUMNS)}")
+        items already present are kept. No per-row conversion. Returns the number added."""
         with self._db(write=True) as con:
-            con.register("incoming", items)
-            added = con.execute("INSERT INTO items SELECT ?, i.* FROM incoming i WHERE i.item_id NOT IN "
-                                "(SELECT item_id FROM items WHERE dataset = ?)", [dataset, dataset]).fetchall()[0][0]
-            con.unregister("incoming")
-        return int(added)
+            return insert_items(con, dataset, items)
+
+    def item_appender(self, dataset: str) -> ItemAppender:
+        """A bulk writer of a dataset's items for an ingest, its connection held across commits for a bounded time
+        (see dashboard.store.item_appender). While it holds the file, read-only connections of this process to it are
+        refused (DuckDB opens a file one way per process): its user makes no other metadata calls until it releases."""
+        if self.read_only:
+            raise GapscopeError(f"{self.path}: store is open read-only")
+        self.dataset(dataset)
+        return ItemAppender(self.path / schema.META_FILE, dataset)
 
     def items(self, dataset: str, thumbnails: bool = False) -> pd.DataFrame:
         """A dataset's items in order (thumbnails only when asked: they are the bulk of the metadata)."""

@@ -92,26 +92,25 @@ class VectorTables:
             return value_type
         return self.open(name).schema.field("vector").type.value_type
 
-    def append(self, name: str, chunks: list[tuple[str, list[str], np.ndarray]],
+    def append(self, name: str, chunks: list[tuple[str, pa.Array, np.ndarray]],
                value_type: pa.DataType = pa.float32()) -> int:
-        """Append (modality, ids, vectors) chunks to an existing table in one commit (the keys must be new); each
-        matrix goes in as one chunk of the vector column, not copied into one array first."""
+        """Append (modality, ids as an Arrow string array, vectors) chunks to an existing table in one commit (the
+        keys must be new); each matrix goes in as one chunk of the vector column, not copied into one array first,
+        and the key and modality columns are built by Arrow, not per row."""
         dtype = value_type.to_pandas_dtype()
         parts = [(m, ids, np.ascontiguousarray(v, dtype=dtype)) for m, ids, v in chunks if len(ids)]
         if not parts:
             return 0
-        ids = [str(i) for _, item_ids, _ in parts for i in item_ids]
-        modalities = [m for m, item_ids, _ in parts for _ in item_ids]
         vector = pa.chunked_array([pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1), type=value_type),
                                                                      v.shape[1]) for _, _, v in parts])
         data = pa.table({
-            "key": pa.array([f"{m}/{i}" for m, i in zip(modalities, ids)], pa.string()),
-            "item_id": pa.array(ids, pa.string()),
-            "modality": pa.array(modalities, pa.string()),
+            "key": pa.chunked_array([pc.binary_join_element_wise(m, ids, "/") for m, ids, _ in parts], pa.string()),
+            "item_id": pa.chunked_array([ids for _, ids, _ in parts], pa.string()),
+            "modality": pa.chunked_array([pa.repeat(m, len(ids)) for m, ids, _ in parts], pa.string()),
             "vector": vector,
         })
         self.open(name).add(data)
-        return len(ids)
+        return data.num_rows
 
     def read_batches(self, name: str, modality: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
         """One modality's item ids, and its (item_id, vector) rows in record batches, both read from one version of

@@ -101,9 +101,13 @@ class PrecomputedEncoder:
         return row
 
     def encode(self, modality: str, batch: list[int]) -> np.ndarray:
-        """The vectors of a batch of rows."""
+        """The vectors of a batch of rows: a view when they are consecutive (a file in the dataset's order: no copy
+        of each batch), else gathered."""
         self._check(modality)
-        return self.vectors[modality][np.asarray(batch, dtype=np.int64)].reshape(len(batch), self.dim)
+        rows = np.asarray(batch, dtype=np.int64).reshape(-1)
+        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and bool((np.diff(rows) == 1).all()):
+            return self.vectors[modality][rows[0]:rows[-1] + 1]
+        return self.vectors[modality][rows].reshape(len(rows), self.dim)
 
     def _check(self, modality: str) -> None:
         """A one-line error for a modality the vectors do not have."""

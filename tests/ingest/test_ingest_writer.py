@@ -59,6 +59,39 @@ def test_the_appender_writes_each_key_once_across_calls_and_instances(tmp_path):
         np.testing.assert_allclose(got[order], want, atol=1e-6)
 
 
+def test_the_appender_takes_arrow_ids_and_finds_a_repeat_among_them(tmp_path):
+    import pyarrow as pa
+
+    store = Store.create(tmp_path / "store")
+    store.add_dataset("d", ["text"])
+    store.add_model("m", ["text"], 4)
+    vectors = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    ids = pa.array([f"i{k}" for k in range(5)])
+    appender = store.embedding_appender("d", "m")
+    assert appender.append([{"text": (ids.slice(0, 3), vectors[:3])}, {"text": (ids.slice(3), vectors[3:])}]) == 5
+    assert appender.append([{"text": (ids.slice(2), vectors[2:] + 1.0)}]) == 0
+    with pytest.raises(GapscopeError, match="occurs twice in one append"):
+        appender.append([{"text": (pa.array(["j", "k"]), vectors[:2])}, {"text": (pa.array(["k"]), vectors[:1])}])
+    with pytest.raises(GapscopeError, match="item i1 has a NaN"):
+        appender.append([{"text": (ids.slice(0, 2), np.where(np.arange(2)[:, None] == 1, np.nan, vectors[:2]))}])
+    got_ids, got = store.embeddings("d", "m", "text")
+    order = [got_ids.index(f"i{k}") for k in range(5)]
+    np.testing.assert_allclose(got[order], vectors, atol=1e-6)
+
+
+def test_precomputed_vectors_of_consecutive_rows_are_a_view_and_others_gathered(tmp_path):
+    from ingest.models.precomputed import load
+
+    vectors = np.arange(24, dtype=np.float32).reshape(6, 4) + 1.0
+    np.savez(tmp_path / "v.npz", item_id=np.array([f"i{k}" for k in range(6)]), text=vectors)
+    encoder = load(str(tmp_path / "v.npz"), None, "cpu", "auto")
+    run = encoder.encode("text", [2, 3, 4])
+    assert np.shares_memory(run, encoder.vectors["text"]) and np.array_equal(run, vectors[2:5])
+    for rows in ([4, 2, 3], [0, 2], [5], [3, 3]):
+        assert np.array_equal(encoder.encode("text", rows), vectors[rows])
+    assert encoder.encode("text", []).shape == (0, 4)
+
+
 def test_items_go_in_from_arrow_once_with_extras_as_json(tmp_path):
     from ingest.base import Record
     from ingest.writer import items_table
