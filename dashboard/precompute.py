@@ -7,7 +7,8 @@ UMAP out-of-sample and PCA of the pair vectors for the embeddings as they are ("
 modalities and trustworthiness, per projection key), Amumo's and the default clustering with k = 10, the loss
 landscape of the first modality pair, the per-pair similarities and ranks of the SQL `pairs` view, the whole
 dataset's heatmap in PC 1 order with its pair cosines (dashboard.stored_heatmap), Compare's heatmaps of the model
-in every other model's PC 1 order and theirs in its order (dashboard.streamed_heatmap), and the search indices
+in every other model's PC 1 order and theirs in its order (dashboard.streamed_heatmap), its paired-bootstrap rows
+against every other model and theirs against it (dashboard.paired_bootstrap), and the search indices
 (an ANN index from dashboard.store.vectors.ANN_MIN_ROWS rows).
 UMAP and t-SNE are skipped when asked (the dashboard computes them on demand). Afterwards the payload files no
 artefact names any more (those it replaced) are deleted (dashboard/store/payloads.py).
@@ -24,6 +25,7 @@ from dashboard.analysis.similarity import normalize
 from dashboard.errors import GapscopeError
 from dashboard.intervals import DEFAULT_B
 from dashboard.metrics import DEFAULT_CLUSTER_METHOD, cluster_summary, compute_metrics, logit_bias_of
+from dashboard.paired_bootstrap import store_paired
 from dashboard.sql.figures import figures_of
 from dashboard.store import Store, artifacts
 from dashboard.store.store import Paired
@@ -121,5 +123,6 @@ def precompute(store: Store, dataset: str, model: str, *, umap: bool = True, tsn
     store.put_json(dataset, model, artifacts.LANDSCAPE, f"{first}_{second}", landscape)
     store_views(store, dataset, model)
     store_compared(store, dataset, model)
+    store_paired(store, dataset, model)
     store.index_vectors(dataset, model)
     store.sweep_payloads()

@@ -3,6 +3,8 @@
 
 kind "metrics",    key "summary"                     JSON: the `gapscope metrics` object with default options.
 kind "metrics",    key "faithfulness"                JSON: pair preservation and trustworthiness per projection key.
+kind "metrics",    key "paired:<first model>"        JSON: Compare's paired-bootstrap rows of this model against the
+                   first, with the count and SHA-256 of their sample's ids (dashboard.paired_bootstrap).
 kind "projection", key "<method>:<variant>"          Parquet: item_id, modality, x, y
                    method in pca, umap, tsne, umap_oos, pairs_pca; variant "gap" or "closed".
 kind "clusters",   key "<method>:<k>:<block>"        Parquet: item_id, cluster, label

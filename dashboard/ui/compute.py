@@ -25,11 +25,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import metrics_table
-from dashboard.analysis import clustering, projection
+from dashboard.analysis import clustering, evaluation, projection
 from dashboard.analysis.closing import close_gaps
 from dashboard.analysis.ordering import principal_order
 from dashboard.errors import GapscopeError
 from dashboard.figures.heatmap import MAX_SIDE, HeatmapData, heatmap_from_matrix, similarity_blocks
+from dashboard.paired_bootstrap import METRICS_SAMPLE
 from dashboard.store import artifacts
 from dashboard.stored_heatmap import ORDERING, heatmap_of, pair_cosine
 from dashboard.streamed_heatmap import compared_ordering, ids_digest, streamed_heatmap
@@ -38,7 +39,6 @@ from dashboard.ui.state import ViewKey
 
 MAX_EMBED_PAIRS = 2000
 MAX_PCA_COMPONENTS = 10
-METRICS_SAMPLE = 2000
 LANDSCAPE_PAIRS = 500
 
 
@@ -353,10 +353,7 @@ def landscape(key: ViewKey, model: str, first: str, second: str) -> dict:
 
 def seeded_rows(n: int, seed: int, size: int | None = None) -> np.ndarray:
     """Rows of a seeded sample of at most `size` (METRICS_SAMPLE) of n pairs (all rows when fewer), in order."""
-    size = METRICS_SAMPLE if size is None else size
-    if n <= size:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+    return evaluation.seeded_rows(n, seed, METRICS_SAMPLE if size is None else size)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -129,10 +129,18 @@ def paired(path: str, version: float, dataset: str, model: str) -> Paired:
 def some_pairs(path: str, version: float, dataset: str, model: str, item_ids: tuple[str, ...]) -> Paired:
     """The normalised embeddings of some items (a metrics sample), read by themselves: the cost of the items, not of
     the dataset; one shared object, never modified."""
-    from dashboard.analysis.similarity import normalize
+    from dashboard.paired_bootstrap import sample_pairs
 
-    return open_store(path, version).some_pairs(dataset, model, list(item_ids),
-                                                transform=lambda v, m: normalize(v, f"{model} {m}"))
+    return sample_pairs(open_store(path, version), dataset, model, list(item_ids))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def stored_paired(path: str, version: float, dataset: str, model: str, first: str,
+                  item_ids: tuple[str, ...]) -> list[dict] | None:
+    """The store's paired-bootstrap rows of `model` against `first` when computed for exactly this sample, or None."""
+    from dashboard.paired_bootstrap import stored_paired as read
+
+    return read(open_store(path, version), dataset, model, first, list(item_ids))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -2,7 +2,8 @@
 
 The metrics table's intervals are those of the view's metrics object (compute.view_summary: the store's, or
 compute_metrics' B = BOOTSTRAP_B resamples of the items the table uses, the seeded sample of at most
-compute.METRICS_SAMPLE pairs of the view); Compare's paired bootstrap resamples the same items in both models.
+compute.METRICS_SAMPLE pairs of the view); Compare's paired bootstrap resamples the same items in both models
+(dashboard.paired_bootstrap: its rows for the whole dataset are read from the store when stored for the same sample).
 Tables name their columns as dashboard.metrics_table does.
 """
 from __future__ import annotations
@@ -11,14 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import metrics_table
-from dashboard.intervals import DEFAULT_B, ItemTerms, every_pair_terms, paired_differences
+from dashboard.intervals import ItemTerms
+from dashboard.paired_bootstrap import BOOTSTRAP_B, LABEL, format_interval, paired_rows, sample_ids, terms_of
 from dashboard.ui import compute, loaders
 from dashboard.ui.sidebar import View
 
-BOOTSTRAP_B = DEFAULT_B
-CONFIDENCE = 0.95
-SEED = 0
-LABEL = f"{CONFIDENCE:.0%} CI"
+__all__ = ["BOOTSTRAP_B", "LABEL", "paired_table", "pair_intervals", "source_of", "with_intervals"]
 Source = tuple  # (view key, store path, store version, sample seed): what the cached functions read
 
 
@@ -28,34 +27,17 @@ def source_of(view: View) -> Source:
 
 
 def _terms(source: Source, model: str, ids: list[str]) -> ItemTerms:
-    """Per-item terms of the model on the metrics sample of `ids` (in that order); only the sample's embeddings are
-    read (loaders.some_pairs)."""
-    key, store, version, seed = source
-    ids = [ids[i] for i in compute.seeded_rows(len(ids), seed)]
+    """Per-item terms of the model on the metrics sample `ids`; only the sample's embeddings are read
+    (loaders.some_pairs)."""
+    key, store, version, _ = source
     scale = float(loaders.model_record(store, version, model)["logit_scale"])
-    return every_pair_terms(loaders.some_pairs(store, version, key.dataset, model, tuple(ids)).vectors, scale)
-
-
-def pair_columns(tree: dict, a: str, b: str) -> dict:
-    """The leaves of one pair's figures in a per-pair tree (paired_differences'), keyed by the table's column names."""
-    pair, out = f"{a}_{b}", {"distance": tree["gap_distances"][f"{a}_{b}"]}
-    out |= {name: tree[name][pair] for name in ("loss", "alignment", "relative_gap", "matched_cosine",
-                                                 "unmatched_cosine") if pair in tree.get(name, {})}
-    for x, y in ((a, b), (b, a)):
-        out |= {f"R@{k} {x}→{y}": v for k, v in tree["recall_at_k"].get(f"{x}_to_{y}", {}).items()}
-    out |= {f"uniformity {m}": tree["uniformity"][m] for m in (a, b)}
-    return out
+    return terms_of(loaders.some_pairs(store, version, key.dataset, model, tuple(ids)), scale)
 
 
 def pair_intervals(source: Source, model: str) -> dict[str, dict[str, list[float]]]:
     """{pair "a_b": {column: [lo, hi]}} for every modality pair of the view: the intervals of the view's metrics
     object (compute.view_summary, the same object the table's values come from)."""
     return metrics_table.pair_intervals(compute.view_summary(source[0], model))
-
-
-def format_interval(interval: list[float]) -> str:
-    """"[lo, hi]" with three decimals."""
-    return f"[{interval[0]:.3f}, {interval[1]:.3f}]"
 
 
 def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str, list[float]]]]) -> pd.DataFrame:
@@ -72,16 +54,15 @@ def with_intervals(table: pd.DataFrame, intervals: dict[str, dict[str, dict[str,
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def paired_table(source: Source, models: tuple[str, ...]) -> pd.DataFrame:
-    """Per later model, pair and metric: its difference to the first model on the same items (those every model
-    embedded, compute.common_ids), the paired-bootstrap interval of that difference and whether the difference is
-    outside it (the interval excludes 0)."""
-    ids = compute.common_ids(source[0], models)
-    base, rows = _terms(source, models[0], ids), []
+    """Per later model, pair and metric: its difference to the first model on the same items (the metrics sample of
+    those every model embedded, compute.common_ids), the paired-bootstrap interval of that difference and whether
+    it is outside it (the interval excludes 0); the store's rows where they were computed for this sample."""
+    ids = sample_ids(compute.common_ids(source[0], models), source[3])
+    base, rows = None, []
     for model in models[1:]:
-        verdicts = paired_differences(base, _terms(source, model, ids), BOOTSTRAP_B, CONFIDENCE, SEED)
-        for a, b in base.pairs:
-            for column, verdict in pair_columns(verdicts, a, b).items():
-                rows.append({"model": model, "pair": f"{a}_{b}", "metric": column,
-                             "difference": verdict["difference"], LABEL: format_interval(verdict["interval"]),
-                             "significant": verdict["significant"]})
+        stored = loaders.stored_paired(source[1], source[2], source[0].dataset, model, models[0], tuple(ids))
+        if stored is None:
+            base = base or _terms(source, models[0], ids)
+            stored = paired_rows(base, _terms(source, model, ids), model)
+        rows += stored
     return pd.DataFrame(rows)

@@ -215,3 +215,40 @@ def test_metrics_and_landscape_of_an_unsummarised_view_read_only_their_sample(ap
                            float(store.model("synth-a")["logit_scale"]), None, clusters=10, bootstrap=0)
     assert summary["gap_distance"] == live["gap_distance"] and summary["loss"] == live["loss"]
     assert compute.landscape(zeroed, "synth-a", "image", "text")["source"] == "computed on 200 pairs in view"
+
+
+def _live_paired(store, first: str, other: str, ids: list[str]) -> list[dict]:
+    """Compare's paired-bootstrap rows of `other` against `first` on the sample `ids`, computed from the embeddings."""
+    from dashboard.paired_bootstrap import paired_rows, sample_pairs, terms_of
+
+    base, terms = (terms_of(sample_pairs(store, "synthetic", m, ids), float(store.model(m)["logit_scale"]))
+                   for m in (first, other))
+    return paired_rows(base, terms, other)
+
+
+def test_compare_reads_the_paired_bootstrap_stored_for_its_sample_and_computes_any_other(stored,
+                                                                                       tmp_path: Path) -> None:
+    from dashboard.paired_bootstrap import paired_key, sample_ids
+    from dashboard.ui import uncertainty
+
+    path, store = stored
+    assert {("synth-b", "paired:synth-a"), ("synth-a", "paired:synth-b")} <= set(
+        store.artifacts().query("kind == 'metrics'")[["model", "key"]].itertuples(index=False, name=None))
+    order = store.items("synthetic")["item_id"].tolist()
+    for first, other in (("synth-a", "synth-b"), ("synth-b", "synth-a")):
+        live = _live_paired(store, first, other, sample_ids(order, 0))
+        assert store.get_json("synthetic", other, artifacts.METRICS, paired_key(first))["rows"] == live
+    copy = tmp_path / "tampered"
+    shutil.copytree(path, copy)
+    writer = Store.open(copy, read_only=False)
+    held = writer.get_json("synthetic", "synth-b", artifacts.METRICS, paired_key("synth-a"))
+    held["rows"] = [{**row, "difference": row["difference"] + 7.0} for row in held["rows"]]
+    writer.put_json("synthetic", "synth-b", artifacts.METRICS, paired_key("synth-a"), held)
+    version = loaders.store_version(str(copy))
+    shown = uncertainty.paired_table((ViewKey.whole(str(copy), version, "synthetic"), str(copy), version, 0),
+                                     ("synth-a", "synth-b"))
+    assert shown["difference"].tolist() == [row["difference"] for row in held["rows"]]  # read from the store
+    sampled = ViewKey(str(copy), version, "synthetic", n=300, seed=3)
+    ids = sample_ids(compute.common_ids(sampled, ("synth-a", "synth-b")), 3)
+    got = uncertainty.paired_table((sampled, str(copy), version, 3), ("synth-a", "synth-b"))
+    assert got.to_dict("records") == _live_paired(store, "synth-a", "synth-b", ids)  # another sample: live
