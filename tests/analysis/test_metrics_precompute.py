@@ -72,7 +72,8 @@ def test_precompute_stores_every_artifact(tmp_path) -> None:
     precompute(store, "synthetic", "synth-a", umap=False, tsne=False)
     keys = set(store.artifacts()["key"])
     assert {"summary", "faithfulness", "pca:gap", "pca:closed", "pairs_pca:gap", "pairs_pca:closed", "image_text",
-            "amumo:10:text_image", "kmeans:10:text_image", "figures:image,text"} == keys
+            "amumo:10:text_image", "kmeans:10:text_image", "figures:image,text",
+            "paired:synth-b", "paired:synth-a"} == keys  # Compare's rows: synth-a against synth-b, and back
     faithful = store.get_json("synthetic", "synth-a", artifacts.METRICS, "faithfulness")
     assert set(faithful) == {"pca:gap", "pca:closed", "pairs_pca:gap", "pairs_pca:closed"}
     assert 0.5 < faithful["pca:gap"]["trustworthiness"] <= 1 and 0 <= faithful["pca:gap"]["preserved"] <= 1
