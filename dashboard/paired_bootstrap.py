@@ -78,9 +78,9 @@ def store_paired(store: Store, dataset: str, model: str) -> None:
     (seed 0's sample of the items both embedded, in item order)."""
     coverage = store.coverage()
     others = sorted(set(coverage.loc[coverage["dataset"] == dataset, "model"]) - {model})
-    order = store.items(dataset)["item_id"].tolist()
+    order, embedded = store.items(dataset)["item_id"].tolist(), set(store.paired_ids(dataset, model))
     for other in others:
-        common = set(store.paired_ids(dataset, model)) & set(store.paired_ids(dataset, other))
+        common = embedded & set(store.paired_ids(dataset, other))
         ids = sample_ids([i for i in order if i in common], SEED)
         if len(ids) < 3:
             continue

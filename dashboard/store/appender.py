@@ -64,10 +64,8 @@ class EmbeddingAppender:
 
 def as_strings(ids: Ids) -> pa.Array:
     """Item ids as an Arrow string array (a list's values as str)."""
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
     if isinstance(ids, pa.Array):
-        return ids if ids.type == pa.string() else ids.cast(pa.string())
+        return ids.cast(pa.string())
     return pa.array([str(item) for item in ids], pa.string())
 
 
