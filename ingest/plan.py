@@ -1,8 +1,10 @@
 """What both engines share: the run's options, the plan (what is left to embed), the batch sink and the finish.
 
-`make_plan` opens the store once, registers the dataset and model, opens the run's EmbeddingAppender (the dataset,
-model and dimension are checked there, once) and keeps the chosen records whose vectors are not all stored yet.
-`finish` precomputes the dashboard's artefacts and writes the run report. Engines run under `frozen_gc`.
+`make_plan` checks the chosen records' ids, opens the store once, registers the dataset and model in one transaction
+on the connection the run's ItemAppender then keeps for the first item commits (one open of the metadata file
+for the run, ~20 ms each), opens the run's EmbeddingAppender (the dataset, model and dimension are checked there,
+once) and keeps the chosen records whose vectors are not all stored yet. `finish` lets the items' connection go,
+precomputes the dashboard's artefacts and writes the run report. Engines run under `frozen_gc`.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import pyarrow as pa
 from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from dashboard.store.appender import EmbeddingAppender
+from dashboard.store.item_appender import ItemAppender
 from ingest import writer
 from ingest.base import DatasetSource, Encoder, Record
 from ingest.prepare import Batch, present
@@ -68,14 +71,15 @@ class ModelFactory:
 
 @dataclass
 class Plan:
-    """One run: the store, the names, the appender of its vectors, the source's records (and their ids) by position,
-    the (position, record) pairs left to embed, the report."""
+    """One run: the store, the names, the appenders of its vectors and items, the source's records (and their ids)
+    by position, the (position, record) pairs left to embed, the report."""
 
     store: Store
     dataset: str
     encoder: Encoder
     modalities: list[str]
     appender: EmbeddingAppender
+    items: ItemAppender
     records: list[Record]
     item_ids: pa.Array
     work: list[tuple[int, Record]]
@@ -145,18 +149,18 @@ def make_plan(store_path: str | Path, source: DatasetSource, encoder: Encoder, m
               records: list[Record] | None = None) -> Plan:
     """Open the store, register the run, and find the chosen records (of `records`, default the source's) not yet
     embedded."""
+    records = list(source.records()) if records is None else records
+    chosen = select(records, options.limit, options.sample, options.seed)
     store = Store.create(store_path)
     dataset = name or source.name
-    with store.one_transaction():
+    with store.registration(dataset) as items:
         writer.register(store, dataset, source, kind, origin, encoder, options.config)
         appender = store.embedding_appender(dataset, encoder.name)
-    records = list(source.records()) if records is None else records
-    item_ids = pa.array([r.item_id for r in records], pa.string())
-    chosen = select(records, options.limit, options.sample, options.seed)
     work = pending(source, chosen, modalities, appender.stored)
     report = IngestReport(str(store.path), dataset, encoder.name, engine, len(chosen), len(chosen) - len(work))
     report.timing.workers = max(1, options.workers)
-    return Plan(store, dataset, encoder, modalities, appender, records, item_ids, work, report)
+    item_ids = pa.array([r.item_id for r in records], pa.string())
+    return Plan(store, dataset, encoder, modalities, appender, items, records, item_ids, work, report)
 
 
 def progress_bar(total: int, enabled: bool, what: str) -> Any:
@@ -176,8 +180,8 @@ class BatchSink:
 
     def __enter__(self) -> "BatchSink":
         self.bar = progress_bar(len(self.plan.work), self.options.progress, self.label)
-        self.writer = writer.BatchWriter(self.plan.store, self.plan.dataset, self.plan.records, self.plan.appender,
-                                         self.plan.report.timing, max_items=self.options.commit_items)
+        self.writer = writer.BatchWriter(self.plan.records, self.plan.appender, self.plan.items, self.plan.report.timing,
+                                         max_items=self.options.commit_items)
         return self
 
     def add(self, batch: Batch, vectors: writer.Vectors, model: float, wait: float) -> None:
@@ -201,13 +205,15 @@ class BatchSink:
 
 
 def finish(plan: Plan, started: float, options: Options) -> IngestReport:
-    """Compact the vectors (after many commits), precompute the dashboard's artefacts (when wanted and possible), write the report.
+    """Let the items' connection go, compact the vectors (after many commits), precompute the dashboard's artefacts
+    (when wanted and possible), write the report.
 
     A precompute that cannot run (e.g. the model embeds only some of the dataset's modalities) is noted in the
     report; the embeddings stay, and `gapscope precompute` can be run later."""
     import importlib.util
 
     report = plan.report
+    plan.items.release()
     if report.timing.commits > writer.COMPACT_AFTER_COMMITS:
         writer.compact(plan.store, plan.dataset, plan.encoder.name)
     if options.precompute and report.embedded and importlib.util.find_spec("dashboard.precompute") is not None:

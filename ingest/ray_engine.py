@@ -170,6 +170,7 @@ def ingest_source_ray(store_path: str | Path, source: DatasetSource, make_encode
         modalities = embed_modalities(source, encoder)
         configure(source, options)
         plan = make_plan(store_path, source, encoder, modalities, kind, origin, name, options, "ray")
+        plan.items.release()  # the Ray pipeline takes seconds to start: readers get the file meanwhile
         plan.report.timing.load = load
         if plan.work:
             run_stream(plan, _dataset(plan.work, source, modalities, make_encoder, options), options)

@@ -28,6 +28,7 @@ from dashboard.errors import GapscopeError
 from dashboard.store import Store
 from dashboard.store.store import extra_json
 from dashboard.store.appender import EmbeddingAppender
+from dashboard.store.item_appender import ItemAppender
 from dashboard.store.schema import ITEM_COLUMNS, VECTOR_DIR
 from dashboard.store.vectors import VectorTables, table_name
 from ingest.base import Encoder, Record
@@ -80,11 +81,10 @@ class BatchWriter:
     groups and commits their items, the other appends each group's vectors after its items, so a group's items go
     in while the previous group's vectors are appended."""
 
-    def __init__(self, store: Store, dataset: str, records: list[Record], appender: EmbeddingAppender, timing: Timing,
+    def __init__(self, records: list[Record], appender: EmbeddingAppender, items: ItemAppender, timing: Timing,
                  max_items: int = MAX_ITEMS, max_seconds: float = MAX_SECONDS) -> None:
-        self.store, self.dataset, self.records, self.appender, self.timing = store, dataset, records, appender, timing
+        self.records, self.appender, self.items, self.timing = records, appender, items, timing
         self.max_items, self.max_seconds = max_items, max_seconds
-        self.items = store.item_appender(dataset)
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
         self.vectors: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
@@ -122,7 +122,8 @@ class BatchWriter:
 
     def _items_loop(self) -> None:
         """Gather groups and commit their items until the stop sign, handing each group on to the vectors thread;
-        after an error, only drain the queue."""
+        after an error, only drain the queue. The connection is let go after the last items commit, so its close
+        (DuckDB checkpoints there) overlaps the last vectors append."""
         finished = False
         try:
             while not finished:
@@ -132,6 +133,7 @@ class BatchWriter:
                     self.vectors.put(group)
         finally:
             self.vectors.put(None)
+            self.items.release()
 
     def _vectors_loop(self) -> None:
         """Append each group's vectors (its items are committed) until the stop sign."""

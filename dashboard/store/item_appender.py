@@ -54,7 +54,7 @@ class ItemAppender:
 
     def append(self, items: pa.Table) -> int:
         """Add the items in one committed transaction; the number added."""
-        with self._transaction() as con:
+        with self.transaction() as con:
             return insert_items(con, self.dataset, items)
 
     def release(self) -> None:
@@ -63,7 +63,7 @@ class ItemAppender:
             self._close()
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The held connection (opened if needed) in a transaction, committed at the end or rolled back and closed."""
         with self.lock:
             con = self._connection()

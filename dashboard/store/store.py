@@ -84,7 +84,7 @@ class Store:
         return int(row[0][0]) if row else None
 
     def _db(self, write: bool = False):
-        """A short-lived metadata connection (the pinned one inside `one_transaction`)."""
+        """A short-lived metadata connection (the pinned one inside `registration`)."""
         if write and self.read_only:
             raise GapscopeError(f"{self.path}: store is open read-only")
         if self._pinned is not None:
@@ -92,13 +92,20 @@ class Store:
         return metadata.connect(self.path / schema.META_FILE, read_only=not write)
 
     @contextlib.contextmanager
-    def one_transaction(self) -> Iterator[None]:
-        """Run several calls of this thread on one write connection, committed together or not at all (an
-        ingest's registration: one connection instead of one per call)."""
-        with self._db(write=True) as con:
+    def registration(self, dataset: str) -> Iterator[ItemAppender]:
+        """An ingest's registration: this thread's calls inside run as one transaction (committed together or not
+        at all) on the write connection that the yielded appender of `dataset`'s items then keeps for its first
+        commits (one open for the run, not one per step: see dashboard.store.item_appender); the dataset must be
+        registered by the end. While the appender holds the file, read-only connections of this process to it are
+        refused (DuckDB opens a file one way per process): its user makes no other metadata calls until it lets go."""
+        if self.read_only:
+            raise GapscopeError(f"{self.path}: store is open read-only")
+        items = ItemAppender(self.path / schema.META_FILE, dataset)
+        with items.transaction() as con:
             self._pinned = con
             try:
-                yield
+                yield items
+                self.dataset(dataset)
             finally:
                 self._pinned = None
 
@@ -181,15 +188,6 @@ class Store:
         items already present are kept. No per-row conversion. Returns the number added."""
         with self._db(write=True) as con:
             return insert_items(con, dataset, items)
-
-    def item_appender(self, dataset: str) -> ItemAppender:
-        """A bulk writer of a dataset's items for an ingest, its connection held across commits for a bounded time
-        (see dashboard.store.item_appender). While it holds the file, read-only connections of this process to it are
-        refused (DuckDB opens a file one way per process): its user makes no other metadata calls until it releases."""
-        if self.read_only:
-            raise GapscopeError(f"{self.path}: store is open read-only")
-        self.dataset(dataset)
-        return ItemAppender(self.path / schema.META_FILE, dataset)
 
     def items(self, dataset: str, thumbnails: bool = False) -> pd.DataFrame:
         """A dataset's items in order (thumbnails only when asked: they are the bulk of the metadata)."""

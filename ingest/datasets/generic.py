@@ -7,6 +7,7 @@ Options: manifest (default the only manifest.csv/.parquet/.jsonl in the folder),
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,34 @@ def _manifest(root: Path, manifest: str | None) -> tuple[Path, pd.DataFrame]:
     return found[0], frame
 
 
-def _path(root: Path, value: Any) -> str | None:
-    """A file reference resolved against the folder."""
+def _path(root: str, value: Any) -> str | None:
+    """A file reference resolved against the folder, spelt as `str(Path(root) / ref)` (an absolute one is kept); a
+    plain reference (no empty or '.' part, no trailing slash) is joined as strings, ~10x faster than through Path."""
     text = text_or_none(value)
-    return None if not text else str(Path(text) if Path(text).is_absolute() else root / text)
+    if not text:
+        return None
+    if "//" in text or "./" in text or text.endswith(("/", "/.")) or text == ".":
+        return str(Path(root) / text)
+    return os.path.join(root, text)
+
+
+def _paths(root: str, column: list[Any]) -> list[str | None]:
+    """A column of file references resolved against the folder."""
+    return [_path(root, value) for value in column]
+
+
+def _records(root: str, frame: pd.DataFrame) -> list[Record]:
+    """The manifest's rows as records, built column by column (a row-wise walk of the frame costs ~12 us a row)."""
+    columns = {name: frame[name].tolist() for name in frame.columns}
+    nothing = [None] * len(frame)
+    images = [a or b for a, b in zip(_paths(root, columns.get("image", nothing)),
+                                     _paths(root, columns.get("microscopy", nothing)))]
+    texts, molecules = ([text_or_none(v) for v in columns.get(c, nothing)] for c in ("text", "molecule"))
+    audio = _paths(root, columns.get("audio", nothing))
+    known = {"id", "text", "molecule", *PATHS}
+    extra = [(c, _paths(root, values) if c in KEPT_PATHS else values) for c, values in columns.items() if c not in known]
+    return [Record(item_id=str(item), text=texts[k], image_ref=images[k], audio_ref=audio[k], molecule=molecules[k],
+                   extra={c: values[k] for c, values in extra}) for k, item in enumerate(columns["id"])]
 
 
 def open(source: str, manifest: str | None = None, max_pixels: int = decoding.MAX_PIXELS, **options: Any) -> ListSource:  # noqa: A001
@@ -54,12 +79,4 @@ def open(source: str, manifest: str | None = None, max_pixels: int = decoding.MA
     modalities = [m for m in MODALITIES if m in frame.columns]
     if not modalities:
         raise GapscopeError(f"{path}: no modality column ({', '.join(MODALITIES)})")
-    known = {"id", "text", "molecule", *PATHS}
-    records = []
-    for row in frame.to_dict("records"):
-        image = _path(root, row.get("image")) or _path(root, row.get("microscopy"))
-        records.append(Record(item_id=str(row["id"]), text=text_or_none(row.get("text")), image_ref=image,
-                              audio_ref=_path(root, row.get("audio")), molecule=text_or_none(row.get("molecule")),
-                              extra={k: _path(root, v) if k in KEPT_PATHS else v
-                                     for k, v in row.items() if k not in known}))
-    return ListSource(f"generic-{root.name}", modalities, records, max_pixels)
+    return ListSource(f"generic-{root.name}", modalities, _records(str(root), frame), max_pixels)

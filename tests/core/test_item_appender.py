@@ -41,10 +41,11 @@ def group(start: int) -> pa.Table:
 
 def test_the_connection_is_kept_across_commits_and_let_go_after_the_hold(tmp_path):
     store = Store.create(tmp_path / "s")
-    store.add_dataset("d", ["text"])
-    with store.item_appender("d") as held:
-        assert held.append(group(0)) == GROUP and held.con is not None
+    with store.registration("d") as held:
+        store.add_dataset("d", ["text"])
+    with held:
         first = held.con
+        assert held.append(group(0)) == GROUP and held.con is first and first is not None
         assert held.append(group(GROUP)) == GROUP and held.con is first
         held.hold = 0.0
         held.append(group(2 * GROUP))
@@ -54,8 +55,9 @@ def test_the_connection_is_kept_across_commits_and_let_go_after_the_hold(tmp_pat
 
 def test_a_reader_in_another_process_gets_in_while_commits_keep_coming(tmp_path):
     store = Store.create(tmp_path / "s")
-    store.add_dataset("d", ["text"])
-    held, stop, commits = store.item_appender("d"), threading.Event(), []
+    with store.registration("d") as held:
+        store.add_dataset("d", ["text"])
+    stop, commits = threading.Event(), []
     held.hold = 0.3
 
     def keep_committing() -> None:
@@ -82,8 +84,8 @@ def test_a_reader_in_another_process_gets_in_while_commits_keep_coming(tmp_path)
 
 def test_a_failed_commit_rolls_back_and_lets_the_file_go(tmp_path):
     store = Store.create(tmp_path / "s")
-    store.add_dataset("d", ["text"])
-    held = store.item_appender("d")
+    with store.registration("d") as held:
+        store.add_dataset("d", ["text"])
     held.append(group(0))
     with pytest.raises(GapscopeError, match="needs the columns"):
         held.append(group(GROUP).drop_columns(["extra"]))
@@ -93,7 +95,7 @@ def test_a_failed_commit_rolls_back_and_lets_the_file_go(tmp_path):
     assert store.items("d")["ordinal"].tolist() == list(range(2 * GROUP))
 
 
-def test_a_read_only_store_has_no_item_appender(tmp_path):
+def test_a_read_only_store_has_no_registration(tmp_path):
     Store.create(tmp_path / "s").add_dataset("d", ["text"])
-    with pytest.raises(GapscopeError, match="read-only"):
-        Store.open(tmp_path / "s").item_appender("d")
+    with pytest.raises(GapscopeError, match="read-only"), Store.open(tmp_path / "s").registration("d"):
+        pass

@@ -102,6 +102,20 @@ def test_generic_manifest_keeps_extra_columns(tmp_path, clip_spec, fmt):
     assert json.loads(items["extra"][0]) == {"license": "cc-by"}
 
 
+def test_generic_manifest_references_are_spelt_as_pathlib_joins_them_with_missing_cells_kept_none(tmp_path):
+    from pathlib import Path
+
+    refs = ["img/0.jpg", "./img/0.jpg", "img//0.jpg", "/abs/x.jpg", "a/../b.jpg", "dir/", "a/.", "//net/x",
+            "x.y/z", ""]
+    (tmp_path / "manifest.csv").write_text("id,image,text,audio,depth\n" + "".join(
+        f"{k},{ref},t{k},{ref},{ref}\n" for k, ref in enumerate(refs)))
+    records = list(open_dataset("generic", str(tmp_path)).records())
+    expected = [str(Path(tmp_path) / ref) if ref else None for ref in refs]
+    assert [r.image_ref for r in records] == [r.audio_ref for r in records] == expected
+    assert [r.extra["depth"] for r in records] == expected and records[-1].text == "t9"
+    assert [r.item_id for r in records] == [str(k) for k in range(len(refs))]
+
+
 def test_generic_depth_thermal_and_imu_decode_as_arrays(tmp_path):
     from PIL import Image
 

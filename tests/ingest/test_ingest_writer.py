@@ -109,16 +109,21 @@ def test_items_go_in_from_arrow_once_with_extras_as_json(tmp_path):
     assert bytes(items["thumbnail"].iloc[1]) == b"j"
 
 
-def test_one_transaction_commits_several_calls_together_or_not_at_all(tmp_path):
+def test_a_registration_commits_several_calls_together_or_not_at_all_and_its_connection_is_kept(tmp_path):
     store = Store.create(tmp_path / "store")
-    with store.one_transaction():
+    with store.registration("d") as items:
         store.add_dataset("d", ["text"])
         store.add_model("m", ["text"], 4)
+        registered = items.con
+    assert items.con is registered and registered is not None
+    items.release()
     assert store.datasets()["name"].tolist() == ["d"] and store.models()["name"].tolist() == ["m"]
-    with pytest.raises(GapscopeError, match="logit scale"), store.one_transaction():
+    with pytest.raises(GapscopeError, match="logit scale"), store.registration("e"):
         store.add_dataset("e", ["text"])
         store.add_model("bad", ["text"], 4, logit_scale=-1.0)
-    assert store.datasets()["name"].tolist() == ["d"]
+    with pytest.raises(GapscopeError, match="dataset 'f': not in store"), store.registration("f"):
+        store.add_model("n", ["text"], 4)
+    assert store.datasets()["name"].tolist() == ["d"] and store.models()["name"].tolist() == ["m"]
 
 
 def test_vector_checks_are_exact_for_huge_and_tiny_rows_and_name_the_bad_item():
