@@ -22,6 +22,7 @@ Goals (issue 12): every rerun < 2 s (< 1 s at 5,000), first load < 5 s with the 
 
     PYTHONPATH=$PWD .venv/bin/python bench/bench_dashboard.py                       # 5k, 20k, 100k
     PYTHONPATH=$PWD .venv/bin/python bench/bench_dashboard.py --sizes 5000 --pages explore --no-browser
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_dashboard.py --sizes 100000 --in-view 0 500   # and the default sample
 """
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ def _payload(app) -> int:
     return total
 
 
-def worker(store: str, page: str, timeout_s: float, peak) -> None:
-    """Run one page twice (all items in view) in this process; print one JSON line."""
+def worker(store: str, page: str, timeout_s: float, peak, in_view: int = 0) -> None:
+    """Run one page twice (`in_view` items in view, 0 = all) in this process; print one JSON line."""
     from streamlit.testing.v1 import AppTest
 
     os.chdir(REPO)
@@ -63,7 +64,7 @@ def worker(store: str, page: str, timeout_s: float, peak) -> None:
         import_dashboard()
         row["imports_s"] = time.perf_counter() - started
         app = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout_s)
-        app.query_params.update({"store": store, "n": "0"})
+        app.query_params.update({"store": store, "n": str(in_view)})
         app.switch_page(f"pages/{page}.py")
         for name in ("first_s", "rerun_s"):
             start = time.perf_counter()
@@ -88,9 +89,10 @@ def import_dashboard() -> None:
         importlib.import_module(f"dashboard.ui.{module.name}")
 
 
-def measure(store: str, page: str, timeout_s: float) -> dict:
+def measure(store: str, page: str, timeout_s: float, in_view: int = 0) -> dict:
     """One page in a fresh worker process (killed past two page timeouts)."""
-    command = [sys.executable, __file__, "--worker", store, "--page", page, "--timeout", str(timeout_s)]
+    command = [sys.executable, __file__, "--worker", store, "--page", page, "--timeout", str(timeout_s),
+               "--in-view", str(in_view)]
     env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=2 * timeout_s + 60)
@@ -139,15 +141,15 @@ def _precompute(store, model: str, how: str) -> None:
     store.index_vectors("synthetic", model)
 
 
-def page_table(n: int, store: str, pages: list[str], timeout_s: float) -> list[dict]:
-    """Every page measured on one store, printed as it goes."""
-    print(f"\nN = {n:,} pairs, all in view")
+def page_table(n: int, store: str, pages: list[str], timeout_s: float, in_view: int = 0) -> list[dict]:
+    """Every page measured on one store with `in_view` items in view (0 = all), printed as it goes."""
+    print(f"\nN = {n:,} pairs, " + ("all in view" if not in_view else f"{in_view:,} in view (a seeded sample)"))
     print(f"  {'page':<14}{'imports s':>10}{'first s':>9}{'rerun s':>9}{'MB sent':>9}{'VmHWM MB':>10}  errors",
           flush=True)
     rows = []
     for page in pages:
-        r = measure(store, page, timeout_s)
-        rows.append({**r, "n": n})
+        r = measure(store, page, timeout_s, in_view)
+        rows.append({**r, "n": n, "at": f"{n:,}" + (f"/{in_view}" if in_view else "")})
         timing = (f"{r['imports_s']:>10.2f}{r['first_s']:>9.2f}{r['rerun_s']:>9.2f}{r['mb']:>9.2f}" if "rerun_s" in r
                   else f"{'failed':>37}")
         print(f"  {page:<14}{timing}{r.get('vmhwm_mb', float('nan')):>10.0f}  " + "; ".join(r["errors"]), flush=True)
@@ -164,6 +166,9 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium hover timing")
     parser.add_argument("--stores", help="keep the built stores in this folder (reused when already built there)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per page run")
+    parser.add_argument("--in-view", type=int, nargs="*", default=[0],
+                        help="items in view, one page table each (0 = all: the goals' setting; 500 = the sidebar's "
+                             "default sample)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--page", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -171,7 +176,7 @@ def main() -> None:
     from browser_timing import browser_row, vm_hwm_mb  # noqa: PLC0415 - the bench folder is not a package
 
     if args.worker:
-        worker(args.worker, args.page, args.timeout, vm_hwm_mb)
+        worker(args.worker, args.page, args.timeout, vm_hwm_mb, args.in_view[0])
         return
 
     pages, browser = [], []
@@ -184,8 +189,9 @@ def main() -> None:
             else:
                 store, seconds = build(root, n, args.dim, args.precompute)
                 print(f"\nstore of {n:,} pairs, {args.dim}-d, two models, built and precomputed in {seconds:.1f} s")
-            pages += page_table(n, store, [p for p in args.pages if (REPO / "pages" / f"{p}.py").is_file()],
-                                args.timeout)
+            for in_view in args.in_view:
+                pages += page_table(n, store, [p for p in args.pages if (REPO / "pages" / f"{p}.py").is_file()],
+                                    args.timeout, in_view)
             if not args.no_browser:
                 if n == min(args.sizes):
                     browser.append(browser_row(store, 500, 500, None))
@@ -205,11 +211,11 @@ def _summary(pages: list[dict], browser: list[dict]) -> None:
             print(f"  {r['n']:>9,}{r.get('first_draw_s', float('nan')):>14.2f}{r.get('hover_ms', float('nan')):>10.0f}"
                   f"{ratio:>7.2f}{r.get('server_vmhwm_mb', float('nan')):>17.0f}  {r.get('note', '')}")
     done = [r for r in pages if "rerun_s" in r]
-    slow = [f"{r['page']}@{r['n']:,} {r['rerun_s']:.2f}s" for r in done
+    slow = [f"{r['page']}@{r['at']} {r['rerun_s']:.2f}s" for r in done
             if r["rerun_s"] >= (RERUN_S_5K if r["n"] <= 5_000 else RERUN_S)]
-    heavy = [f"{r['page']}@{r['n']:,} {r['mb']:.1f}MB" for r in done if r["mb"] > MAX_MB]
-    late = [f"{r['page']}@{r['n']:,} {r['first_s']:.2f}s" for r in done if r["first_s"] >= FIRST_S]
-    failed = [f"{r['page']}@{r['n']:,}" for r in pages if "rerun_s" not in r or r.get("errors")]
+    heavy = [f"{r['page']}@{r['at']} {r['mb']:.1f}MB" for r in done if r["mb"] > MAX_MB]
+    late = [f"{r['page']}@{r['at']} {r['first_s']:.2f}s" for r in done if r["first_s"] >= FIRST_S]
+    failed = [f"{r['page']}@{r['at']}" for r in pages if "rerun_s" not in r or r.get("errors")]
     rss = max([r.get("vmhwm_mb", 0) for r in pages] + [r.get("server_vmhwm_mb", 0) for r in browser], default=0)
     hover = [r for r in browser if r.get("hover_ms")]
     worst = max((r["hover_ms"] for r in hover), default=float("nan"))

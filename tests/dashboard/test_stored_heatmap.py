@@ -217,6 +217,31 @@ def test_metrics_and_landscape_of_an_unsummarised_view_read_only_their_sample(ap
     assert compute.landscape(zeroed, "synth-a", "image", "text")["source"] == "computed on 200 pairs in view"
 
 
+def test_a_sampled_view_reads_only_its_own_items_embeddings_and_a_large_one_the_whole(app, stored,
+                                                                                       tmp_path: Path) -> None:
+    path, store = stored
+    version = loaders.store_version(path) + 17.0
+    small, large = ViewKey(path, version, "synthetic", n=100), ViewKey(path, version, "synthetic", n=600)
+    copy = tmp_path / "sampled-view"
+    shutil.copytree(path, copy)
+    writer, kept = Store.open(copy, read_only=False), ", ".join(f"'{i}'" for i in compute.view_ids(small))
+    for model in ("synth-a", "synth-b"):
+        writer._vectors.open(writer._table("synthetic", model)).update(where=f"item_id NOT IN ({kept})",
+                                                                      values={"vector": [0.0] * 24})
+    for page in ("explore", "gap", "compare"):
+        no_errors(app(page, store=str(copy), n="100"))
+    paired = normalised_pairs(store, "synthetic", "synth-a")
+    for key in (small, large):
+        ids, blocks = compute.vectors(key, "synth-a")
+        rows = pd.Index(paired.item_ids).get_indexer(ids)
+        assert ids == compute.view_ids(key) and len(ids) == key.n
+        for m, block in blocks.items():
+            np.testing.assert_array_equal(block, paired.vectors[m][rows])
+    zeroed = replace(large, store=str(copy), version=loaders.store_version(str(copy)))
+    with pytest.raises(GapscopeError, match="zero or non-finite"):
+        compute.vectors(zeroed, "synth-a")
+
+
 def _live_paired(store, first: str, other: str, ids: list[str]) -> list[dict]:
     """Compare's paired-bootstrap rows of `other` against `first` on the sample `ids`, computed from the embeddings."""
     from dashboard.paired_bootstrap import paired_rows, sample_pairs, terms_of
