@@ -128,8 +128,8 @@ def paired(path: str, version: float, dataset: str, model: str) -> Paired:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def some_pairs(path: str, version: float, dataset: str, model: str, item_ids: tuple[str, ...]) -> Paired:
-    """The normalised embeddings of some items (a metrics sample), read by themselves: the cost of the items, not of
-    the dataset; one shared object, never modified."""
+    """The normalised embeddings of some items (a metrics sample, or a small view: subset_pairs), read by key: the
+    cost of the items, not of the dataset; one shared object, never modified."""
     from dashboard.paired_bootstrap import sample_pairs
 
     return sample_pairs(open_store(path, version), dataset, model, list(item_ids))
